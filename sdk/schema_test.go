@@ -155,3 +155,45 @@ func TestSchemaRejectsWhatTheTypesForbid(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryFieldHasASchemaProperty walks the Go types themselves, so a new
+// field fails here even if nobody adds it to the examples above.
+func TestEveryFieldHasASchemaProperty(t *testing.T) {
+	for _, rec := range fullRecords() {
+		kind := string(rec.RecordKind())
+		checkType(t, kind, reflect.TypeOf(rec).Elem(), schemaProps(t, kind), schemaProps(t, "common"))
+	}
+}
+
+func checkType(t *testing.T, where string, typ reflect.Type, sch, common map[string]any) {
+	t.Helper()
+	if ref, ok := sch["$ref"].(string); ok {
+		// Only references into common.schema.json's $defs are used.
+		name := ref[strings.LastIndex(ref, "/")+1:]
+		sch = common["$defs"].(map[string]any)[name].(map[string]any)
+	}
+	props, _ := sch["properties"].(map[string]any)
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		name := strings.Split(f.Tag.Get("json"), ",")[0]
+		if name == "" || name == "-" {
+			t.Errorf("%s.%s has no json name", where, f.Name)
+			continue
+		}
+		sub, ok := props[name].(map[string]any)
+		if !ok {
+			t.Errorf("%s: field %s (%q) is not in the schema", where, f.Name, name)
+			continue
+		}
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice {
+			ft = ft.Elem()
+			if items, ok := sub["items"].(map[string]any); ok {
+				sub = items
+			}
+		}
+		if ft.Kind() == reflect.Struct && ft != reflect.TypeOf(time.Time{}) {
+			checkType(t, where+"."+name, ft, sub, common)
+		}
+	}
+}
