@@ -246,12 +246,16 @@ func TestSchemaRejectsBadReports(t *testing.T) {
 	}
 	good := validate(t, s, buf.Bytes())
 	breakers := map[string]func(m map[string]any){
-		"unknown status":     func(m map[string]any) { m["status"] = "ok" },
-		"missing account":    func(m map[string]any) { delete(m["accounts"].(map[string]any), "emoji") },
-		"negative in":        func(m map[string]any) { m["accounts"].(map[string]any)["user"].(map[string]any)["in"] = -1 },
-		"extra field":        func(m map[string]any) { m["colour"] = "red" },
-		"notice level":       func(m map[string]any) { m["notices"] = []any{map[string]any{"level": "info", "code": "x", "message": "y"}} },
-		"loss without cause": func(m map[string]any) { m["accounts"].(map[string]any)["room"].(map[string]any)["not_imported"] = []any{map[string]any{"id": "r"}} },
+		"unknown status":  func(m map[string]any) { m["status"] = "ok" },
+		"missing account": func(m map[string]any) { delete(m["accounts"].(map[string]any), "emoji") },
+		"negative in":     func(m map[string]any) { m["accounts"].(map[string]any)["user"].(map[string]any)["in"] = -1 },
+		"extra field":     func(m map[string]any) { m["colour"] = "red" },
+		"notice level": func(m map[string]any) {
+			m["notices"] = []any{map[string]any{"level": "info", "code": "x", "message": "y"}}
+		},
+		"loss without cause": func(m map[string]any) {
+			m["accounts"].(map[string]any)["room"].(map[string]any)["not_imported"] = []any{map[string]any{"id": "r"}}
+		},
 	}
 	for name, br := range breakers {
 		b, _ := json.Marshal(good)
