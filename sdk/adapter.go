@@ -59,7 +59,9 @@ type ReadRequest struct {
 // concurrent use.
 type Sink interface {
 	// Emit hands over one record. The host validates it against the
-	// canonical schema; an invalid record is an error naming it.
+	// canonical schema; an invalid record is an error naming it. The sink
+	// may keep rec after Emit returns, so the source must not change it
+	// afterwards (allocate a new record for each call).
 	Emit(rec Record) error
 	// PutBlob stores a file's content and returns its reference. The
 	// content is read to EOF; contentType may be "".
