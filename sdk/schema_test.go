@@ -20,7 +20,7 @@ func fullRecords() []Record {
 	extra := map[string]string{"k": "v"}
 	return []Record{
 		&Workspace{ID: "w", Name: "Acme", SourceSystem: "hipchat-server", SourceVersion: "2.2.9", ExportedAt: &t,
-			ExportOptions: ExportOptions{OneToOneHistory: true, Files: true, Avatars: true, Since: &t},
+			ExportOptions:        ExportOptions{OneToOneHistory: true, Files: true, Avatars: true, Since: &t},
 			HistoryRetentionDays: 30, Domain: "acme.example", Extra: extra},
 		&User{ID: "1", Username: "jdoe", Email: "j@example.com", MentionName: "JohnDoe", DisplayName: "John Doe",
 			Title: "Dev", TimeZone: "Europe/Oslo", Role: RoleAdmin, Bot: true, Integration: true, Deleted: true,
