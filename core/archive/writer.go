@@ -1,0 +1,738 @@
+package archive
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/maphash"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/migrate-chat/migrate/schema"
+	"github.com/migrate-chat/migrate/sdk"
+)
+
+// DefaultSortMemory is the default number of messages the Writer holds in
+// memory for sorting before it spills a sorted run to disk.
+const DefaultSortMemory = 100_000
+
+// DefaultSortBytes bounds the bytes of encoded messages held for sorting,
+// whatever their number, so that a few huge messages cannot exhaust memory.
+const DefaultSortBytes = 256 << 20
+
+// WriterOptions configures a Writer.
+type WriterOptions struct {
+	// Source names the system and adapter that produced the records. When
+	// System is empty the workspace record's source_system and
+	// source_version are used.
+	Source SourceInfo
+	// Validate checks every record against the canonical schema. The
+	// checks run on a pool of goroutines while the output keeps the
+	// order of emission; an invalid record fails a later Emit or Close
+	// with the *schema.Error wrapped in the file and record number.
+	Validate bool
+	// Workers is the number of validating goroutines; 0 means GOMAXPROCS.
+	Workers int
+	// OnProgress receives the source's Progress reports.
+	OnProgress func(done, total int64)
+	// TempDir is where sorted runs are spilled; "" means a directory inside
+	// the archive that Close removes.
+	TempDir string
+	// SortMemory is the most messages held in memory for sorting (and the
+	// most identifier hashes held for the duplicate check, at 32 bytes
+	// each); 0 means DefaultSortMemory.
+	SortMemory int
+	// SortBytes bounds the encoded bytes of the messages held for sorting;
+	// 0 means DefaultSortBytes.
+	SortBytes int
+	// MaxRecordBytes refuses records whose encoding is longer, since
+	// readers refuse such lines; 0 means DefaultMaxLine.
+	MaxRecordBytes int
+}
+
+// Writer writes a canonical archive. It implements sdk.Sink; it is not
+// safe for concurrent use. Call Close to finish the archive, or Abort to
+// remove it; after an error from Emit or Close, call Abort.
+type Writer struct {
+	dir        string
+	createdDir bool
+	tmp        string // blob staging, inside dir
+	sortDir    string // runs
+	opt        WriterOptions
+
+	files  [numKinds]*outFile
+	seen   [kEmoji + 1]map[string]struct{}
+	counts [numKinds]int64
+	ws     *sdk.Workspace
+
+	// Messages go straight to their file while they arrive in order
+	// (lastKey); sorting is set from the first one out of order on.
+	lastKey timeKey
+	anyMsg  bool
+	sorting bool
+	sorter  *msgSorter
+
+	seed   maphash.Seed
+	msgIDs *hashSorter // (hash of id, line, offset) of messages.ndjson
+	attIDs *hashSorter // the same for attachments.ndjson
+
+	enc    *json.Encoder
+	encBuf bytes.Buffer
+
+	// Validation pipeline: batches go to workers and are committed in
+	// order by the emitting goroutine.
+	work     chan *batch
+	inflight []*batch
+	cur      *batch
+	free     []*batch
+
+	blobCount, blobBytes int64
+	copyBuf              []byte
+
+	notices []sdk.Notice
+	err     error
+	closed  bool
+}
+
+var _ sdk.Sink = (*Writer)(nil)
+
+type outFile struct {
+	name    string
+	f       *os.File
+	w       *bufio.Writer
+	h       hash.Hash
+	size    int64
+	records int64
+}
+
+func createOut(dir, name string) (*outFile, error) {
+	f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	o := &outFile{name: name, f: f, h: sha256.New()}
+	o.w = bufio.NewWriterSize(io.MultiWriter(f, o.h), 1<<20)
+	return o, nil
+}
+
+func (o *outFile) write(line []byte) error {
+	if _, err := o.w.Write(line); err != nil {
+		return fmt.Errorf("writing %s: %w", o.name, err)
+	}
+	o.size += int64(len(line))
+	o.records++
+	return nil
+}
+
+func (o *outFile) close() (FileInfo, error) {
+	err := o.w.Flush()
+	if cerr := o.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return FileInfo{}, fmt.Errorf("writing %s: %w", o.name, err)
+	}
+	return FileInfo{SHA256: hex.EncodeToString(o.h.Sum(nil)), Size: o.size, Records: o.records}, nil
+}
+
+// Create starts an archive in dir, which must not exist or be empty.
+func Create(dir string, opt WriterOptions) (*Writer, error) {
+	w := &Writer{dir: dir, opt: opt, seed: maphash.MakeSeed()}
+	if w.opt.SortMemory <= 0 {
+		w.opt.SortMemory = DefaultSortMemory
+	}
+	if w.opt.SortBytes <= 0 {
+		w.opt.SortBytes = DefaultSortBytes
+	}
+	if w.opt.MaxRecordBytes <= 0 {
+		w.opt.MaxRecordBytes = DefaultMaxLine
+	}
+	switch ents, err := os.ReadDir(dir); {
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("archive: %w", err)
+		}
+		w.createdDir = true
+	case err != nil:
+		return nil, fmt.Errorf("archive: %w", err)
+	case len(ents) > 0:
+		return nil, fmt.Errorf("archive: %s is not empty; name a new or empty directory", dir)
+	}
+	fail := func(err error) (*Writer, error) {
+		w.Abort()
+		return nil, fmt.Errorf("archive: %w", err)
+	}
+	w.tmp = filepath.Join(dir, ".tmp")
+	if err := os.Mkdir(w.tmp, 0o755); err != nil {
+		return fail(err)
+	}
+	w.sortDir = w.tmp
+	if opt.TempDir != "" {
+		d, err := os.MkdirTemp(opt.TempDir, "migrate-archive-*")
+		if err != nil {
+			return fail(err)
+		}
+		w.sortDir = d
+	}
+	for i, name := range fileNames {
+		o, err := createOut(dir, name)
+		if err != nil {
+			return fail(err)
+		}
+		w.files[i] = o
+	}
+	for i := range w.seen {
+		w.seen[i] = map[string]struct{}{}
+	}
+	w.sorter = &msgSorter{dir: w.sortDir, limit: w.opt.SortMemory, maxBytes: w.opt.SortBytes}
+	w.msgIDs = newHashSorter(w.sortDir, w.opt.SortMemory)
+	w.attIDs = newHashSorter(w.sortDir, w.opt.SortMemory)
+	w.enc = json.NewEncoder(&w.encBuf)
+	if opt.Validate {
+		n := opt.Workers
+		if n <= 0 {
+			n = runtime.GOMAXPROCS(0)
+		}
+		w.work = make(chan *batch, 2*n)
+		for range n {
+			go validateWorker(w.work)
+		}
+	}
+	return w, nil
+}
+
+// SetSource sets the source information written to the manifest, for
+// callers that learn it only after Create.
+func (w *Writer) SetSource(s SourceInfo) { w.opt.Source = s }
+
+// Dir returns the archive directory.
+func (w *Writer) Dir() string { return w.dir }
+
+// Emit implements sdk.Sink.
+func (w *Writer) Emit(rec sdk.Record) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.closed {
+		return errors.New("archive: Emit after Close")
+	}
+	k := -1
+	var key timeKey
+	switch r := rec.(type) {
+	case *sdk.Workspace:
+		if r == nil {
+			break
+		}
+		k = kWorkspace
+		if w.ws != nil {
+			return w.fail(fmt.Errorf("archive: a second workspace record (%q after %q): a source emits exactly one", r.ID, w.ws.ID))
+		}
+		ws := *r
+		w.ws = &ws
+	case *sdk.User:
+		k = ptrKind(r != nil, kUser)
+	case *sdk.Room:
+		k = ptrKind(r != nil, kRoom)
+	case *sdk.Conversation:
+		k = ptrKind(r != nil, kConversation)
+	case *sdk.Emoji:
+		k = ptrKind(r != nil, kEmoji)
+	case *sdk.Message:
+		if r != nil {
+			k = kMessage
+			key = keyOf(r.SentAt)
+		}
+	case *sdk.Attachment:
+		k = ptrKind(r != nil, kAttachment)
+	}
+	if k < 0 {
+		return w.fail(fmt.Errorf("archive: cannot store a record of type %T", rec))
+	}
+	if k >= kUser && k <= kEmoji {
+		id := rec.RecordID()
+		if _, dup := w.seen[k][id]; dup {
+			return w.fail(fmt.Errorf("archive: duplicate %s id %q: every %s needs its own id", sdk.Kinds[k], id, sdk.Kinds[k]))
+		}
+		w.seen[k][id] = struct{}{}
+	}
+	w.counts[k]++
+	w.encBuf.Reset()
+	if err := w.enc.Encode(rec); err != nil {
+		return w.fail(fmt.Errorf("archive: %s record %d (%s %q): cannot encode: %w", fileNames[k], w.counts[k], sdk.Kinds[k], rec.RecordID(), err))
+	}
+	line := w.encBuf.Bytes()
+	if len(line)-1 > w.opt.MaxRecordBytes {
+		return w.fail(fmt.Errorf("archive: %s record %d (%s %q): %d bytes encoded, more than the %d a record may have", fileNames[k], w.counts[k], sdk.Kinds[k], rec.RecordID(), len(line)-1, w.opt.MaxRecordBytes))
+	}
+	if !w.opt.Validate {
+		return w.fail(w.commit(k, line, key))
+	}
+	b := w.cur
+	if b == nil {
+		b = w.newBatch()
+		w.cur = b
+	}
+	start := len(b.buf)
+	b.buf = append(b.buf, line...)
+	b.recs = append(b.recs, pendingRec{k: int8(k), start: start, end: len(b.buf), key: key, seq: w.counts[k]})
+	if len(b.recs) >= batchRecords || len(b.buf) >= batchBytes {
+		w.cur = nil
+		return w.fail(w.submit(b))
+	}
+	return nil
+}
+
+func ptrKind(ok bool, k int) int {
+	if ok {
+		return k
+	}
+	return -1
+}
+
+// fail records the first error; every later call returns it.
+func (w *Writer) fail(err error) error {
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return err
+}
+
+// commit writes one encoded record (newline included) to its stream.
+func (w *Writer) commit(k int, line []byte, key timeKey) error {
+	o := w.files[k]
+	switch k {
+	case kMessage:
+		if !w.sorting && w.anyMsg && key.less(w.lastKey) {
+			if err := w.startSorting(); err != nil {
+				return err
+			}
+		}
+		if w.sorting {
+			return w.sorter.add(line, key)
+		}
+		w.anyMsg, w.lastKey = true, key
+		if err := w.addID(w.msgIDs, line, o); err != nil {
+			return err
+		}
+	case kAttachment:
+		if err := w.addID(w.attIDs, line, o); err != nil {
+			return err
+		}
+	}
+	return o.write(line)
+}
+
+// addID records the hash of a line's id, with the line number and offset
+// it is about to get in o.
+func (w *Writer) addID(s *hashSorter, line []byte, o *outFile) error {
+	id := rawID(line)
+	return s.add(entry{H: maphash.Bytes(w.seed, id), Line: o.records + 1, Off: o.size})
+}
+
+// rawID returns the JSON-escaped id at the start of an encoded record.
+func rawID(line []byte) []byte {
+	const p = `{"id":"`
+	if bytes.HasPrefix(line, []byte(p)) {
+		if end := stringEnd(line[len(p):]); end >= 0 {
+			return line[len(p) : len(p)+end]
+		}
+	}
+	return nil
+}
+
+// startSorting switches messages to the external sort: what was written so
+// far is sorted already and becomes the first run.
+func (w *Writer) startSorting() error {
+	o := w.files[kMessage]
+	if err := o.w.Flush(); err != nil {
+		return fmt.Errorf("writing %s: %w", o.name, err)
+	}
+	w.sorting = true
+	w.sorter.runs = append(w.sorter.runs, msgRun{path: filepath.Join(w.dir, o.name)})
+	// Offsets change in the merge: the duplicate check starts over there.
+	w.msgIDs.cleanup()
+	w.msgIDs = newHashSorter(w.sortDir, w.opt.SortMemory)
+	return nil
+}
+
+// PutBlob implements sdk.Sink: it stores content under its SHA-256 (once,
+// however often it is put).
+func (w *Writer) PutBlob(r io.Reader, contentType string) (sdk.BlobRef, error) {
+	if w.err != nil {
+		return sdk.BlobRef{}, w.err
+	}
+	f, err := os.CreateTemp(w.tmp, "blob-*")
+	if err != nil {
+		return sdk.BlobRef{}, w.fail(fmt.Errorf("archive: storing a blob: %w", err))
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if w.copyBuf == nil {
+		w.copyBuf = make([]byte, 1<<20)
+	}
+	h := sha256.New()
+	n, err := io.CopyBuffer(io.MultiWriter(f, h), r, w.copyBuf)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return sdk.BlobRef{}, fmt.Errorf("archive: storing a blob: %w", err)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	ref := sdk.BlobRef{SHA256: sum, Size: n, ContentType: contentType}
+	dst := filepath.Join(w.dir, filepath.FromSlash(blobPath(sum)))
+	if _, err := os.Lstat(dst); err == nil {
+		return ref, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return sdk.BlobRef{}, w.fail(fmt.Errorf("archive: storing blob %s: %w", sum, err))
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return sdk.BlobRef{}, w.fail(fmt.Errorf("archive: storing blob %s: %w", sum, err))
+	}
+	w.blobCount++
+	w.blobBytes += n
+	return ref, nil
+}
+
+// hasBlob reports whether the archive holds a blob already.
+func (w *Writer) hasBlob(sum string) bool {
+	p := blobPath(sum)
+	if p == "" {
+		return false
+	}
+	_, err := os.Lstat(filepath.Join(w.dir, filepath.FromSlash(p)))
+	return err == nil
+}
+
+// Notice implements sdk.Sink; notices are kept for Notices.
+func (w *Writer) Notice(n sdk.Notice) { w.notices = append(w.notices, n) }
+
+// Notices returns the notices the source reported.
+func (w *Writer) Notices() []sdk.Notice { return w.notices }
+
+// Progress implements sdk.Sink by forwarding to WriterOptions.OnProgress.
+func (w *Writer) Progress(done, total int64) {
+	if w.opt.OnProgress != nil {
+		w.opt.OnProgress(done, total)
+	}
+}
+
+// Close finishes the archive: it sorts the messages if they arrived out of
+// order, checks identifiers, and writes the manifest. On error the
+// directory is left as it is; call Abort to remove it.
+func (w *Writer) Close() (*Manifest, error) {
+	if w.closed {
+		return nil, errors.New("archive: Close called twice")
+	}
+	if w.err != nil {
+		return nil, w.err
+	}
+	if w.cur != nil {
+		b := w.cur
+		w.cur = nil
+		if err := w.submit(b); err != nil {
+			return nil, w.fail(err)
+		}
+	}
+	for len(w.inflight) > 0 {
+		if err := w.commitHead(); err != nil {
+			return nil, w.fail(err)
+		}
+	}
+	m, err := w.finish()
+	if err != nil {
+		return nil, w.fail(err)
+	}
+	w.closed = true
+	w.stopWorkers()
+	return m, nil
+}
+
+func (w *Writer) finish() (*Manifest, error) {
+	if w.ws == nil {
+		return nil, errors.New("archive: the source emitted no workspace record; an archive needs exactly one")
+	}
+	if w.sorting {
+		if err := w.mergeMessages(); err != nil {
+			return nil, err
+		}
+	}
+	var infos [numKinds]FileInfo
+	for i, o := range w.files {
+		fi, err := o.close()
+		if err != nil {
+			return nil, fmt.Errorf("archive: %w", err)
+		}
+		infos[i] = fi
+	}
+	if err := w.checkDuplicates(w.msgIDs, kMessage); err != nil {
+		return nil, err
+	}
+	if err := w.checkDuplicates(w.attIDs, kAttachment); err != nil {
+		return nil, err
+	}
+	src := w.opt.Source
+	if src.System == "" {
+		src.System, src.Version = w.ws.SourceSystem, w.ws.SourceVersion
+	}
+	eo := w.ws.ExportOptions
+	m := &Manifest{
+		Format:         Format,
+		FormatVersion:  FormatVersion,
+		Source:         src,
+		ExportOptions:  &eo,
+		Counts:         map[string]int64{"blob": w.blobCount},
+		Files:          map[string]FileInfo{},
+		Blobs:          BlobStats{Count: w.blobCount, Bytes: w.blobBytes},
+		MessagesSorted: true,
+	}
+	for i, name := range fileNames {
+		m.Counts[string(sdk.Kinds[i])] = infos[i].Records
+		m.Files[name] = infos[i]
+	}
+	b, err := m.encode()
+	if err != nil {
+		return nil, fmt.Errorf("archive: encoding the manifest: %w", err)
+	}
+	if err := schema.Validate("manifest", b); err != nil {
+		return nil, fmt.Errorf("archive: the manifest does not match its schema (is the workspace's source_system empty?): %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(w.dir, ManifestName), b, 0o644); err != nil {
+		return nil, fmt.Errorf("archive: %w", err)
+	}
+	w.cleanupTemp()
+	return m, nil
+}
+
+// mergeMessages writes the final messages.ndjson from the sorted runs.
+func (w *Writer) mergeMessages() error {
+	old := w.files[kMessage]
+	if _, err := old.close(); err != nil {
+		return fmt.Errorf("archive: %w", err)
+	}
+	tmpName := old.name + ".sorting"
+	o, err := createOut(w.dir, tmpName)
+	if err != nil {
+		return fmt.Errorf("archive: %w", err)
+	}
+	err = w.sorter.finish(func(line []byte, _ timeKey) error {
+		if err := w.addID(w.msgIDs, line, o); err != nil {
+			return err
+		}
+		return o.write(line)
+	})
+	if err != nil {
+		o.close()
+		return fmt.Errorf("archive: %w", err)
+	}
+	w.sorter.cleanup()
+	o.name = old.name
+	w.files[kMessage] = o
+	// The merged file replaces the first run; it is renamed once closed,
+	// which finish does right after.
+	if err := o.w.Flush(); err != nil {
+		return fmt.Errorf("archive: %w", err)
+	}
+	if err := os.Rename(filepath.Join(w.dir, tmpName), filepath.Join(w.dir, old.name)); err != nil {
+		return fmt.Errorf("archive: %w", err)
+	}
+	return nil
+}
+
+// checkDuplicates merges the sorted id hashes of a stream; for each group
+// of equal hashes it re-reads the lines and compares the ids themselves, so
+// a hash collision is never reported as a duplicate.
+func (w *Writer) checkDuplicates(s *hashSorter, k int) error {
+	it, err := s.finish()
+	if err != nil {
+		return fmt.Errorf("archive: %w", err)
+	}
+	defer it.close()
+	defer s.cleanup()
+	var f *os.File
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+	}()
+	var group []entry
+	for {
+		group, err = it.group(group)
+		if err != nil {
+			return fmt.Errorf("archive: %w", err)
+		}
+		if len(group) == 0 {
+			return nil
+		}
+		if len(group) == 1 {
+			continue
+		}
+		if f == nil {
+			if f, err = os.Open(filepath.Join(w.dir, fileNames[k])); err != nil {
+				return fmt.Errorf("archive: %w", err)
+			}
+		}
+		first := map[string]int64{}
+		for _, e := range group {
+			line, err := readLineAt(f, e.Off, w.opt.MaxRecordBytes)
+			if err != nil {
+				return fmt.Errorf("archive: %s line %d: %w", fileNames[k], e.Line, err)
+			}
+			id := string(rawID(line))
+			if at, dup := first[id]; dup {
+				return fmt.Errorf("archive: duplicate %s id %q (%s lines %d and %d): every %s needs its own id", sdk.Kinds[k], idString([]byte(id)), fileNames[k], at, e.Line, sdk.Kinds[k])
+			}
+			first[id] = e.Line
+		}
+	}
+}
+
+// readLineAt reads the line starting at off.
+func readLineAt(f *os.File, off int64, max int) ([]byte, error) {
+	lr := newLineReader(io.NewSectionReader(f, off, 1<<62), max)
+	lr.r = bufio.NewReaderSize(lr.r, 4096)
+	b, err := lr.readLine()
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Clone(b), nil
+}
+
+func (w *Writer) cleanupTemp() {
+	w.sorter.cleanup()
+	w.msgIDs.cleanup()
+	w.attIDs.cleanup()
+	os.RemoveAll(w.tmp)
+	if w.sortDir != w.tmp {
+		os.RemoveAll(w.sortDir)
+	}
+}
+
+func (w *Writer) stopWorkers() {
+	if w.work != nil {
+		close(w.work)
+		w.work = nil
+	}
+}
+
+// Abort stops writing and removes the archive directory (or, when it
+// existed before Create, everything in it).
+func (w *Writer) Abort() {
+	if w.err == nil {
+		w.err = errors.New("archive: writer aborted")
+	}
+	for _, b := range w.inflight {
+		<-b.done
+	}
+	w.inflight = nil
+	w.stopWorkers()
+	for _, o := range w.files {
+		if o != nil {
+			o.f.Close()
+		}
+	}
+	w.cleanupTemp()
+	if w.createdDir {
+		os.RemoveAll(w.dir)
+		return
+	}
+	ents, _ := os.ReadDir(w.dir)
+	for _, e := range ents {
+		os.RemoveAll(filepath.Join(w.dir, e.Name()))
+	}
+	w.closed = true
+}
+
+// Validation pipeline.
+
+const (
+	batchRecords = 512
+	batchBytes   = 1 << 20
+)
+
+type pendingRec struct {
+	k          int8
+	start, end int
+	key        timeKey
+	seq        int64 // number of the record within its kind, from 1
+}
+
+type batch struct {
+	buf  []byte
+	recs []pendingRec
+	err  error
+	done chan struct{}
+}
+
+func (w *Writer) newBatch() *batch {
+	if n := len(w.free); n > 0 {
+		b := w.free[n-1]
+		w.free = w.free[:n-1]
+		return b
+	}
+	return &batch{done: make(chan struct{}, 1)}
+}
+
+func (w *Writer) submit(b *batch) error {
+	w.inflight = append(w.inflight, b)
+	w.work <- b
+	if len(w.inflight) >= cap(w.work)+1 {
+		return w.commitHead()
+	}
+	return nil
+}
+
+// commitHead waits for the oldest batch and writes it.
+func (w *Writer) commitHead() error {
+	b := w.inflight[0]
+	<-b.done
+	w.inflight = w.inflight[1:]
+	if b.err != nil {
+		return b.err
+	}
+	for _, r := range b.recs {
+		if err := w.commit(int(r.k), b.buf[r.start:r.end], r.key); err != nil {
+			return err
+		}
+	}
+	b.buf, b.recs, b.err = b.buf[:0], b.recs[:0], nil
+	w.free = append(w.free, b)
+	return nil
+}
+
+func validateWorker(work <-chan *batch) {
+	for b := range work {
+		for _, r := range b.recs {
+			line := b.buf[r.start:r.end]
+			if err := schema.Validate(string(sdk.Kinds[r.k]), line); err != nil {
+				b.err = fmt.Errorf("archive: %s record %d: %w", fileNames[r.k], r.seq, err)
+				break
+			}
+		}
+		b.done <- struct{}{}
+	}
+}
+
+// idString decodes a raw JSON-escaped id for messages.
+func idString(raw []byte) string {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw)
+	}
+	var s string
+	if err := json.Unmarshal([]byte(`"`+string(raw)+`"`), &s); err != nil {
+		return strings.ToValidUTF8(string(raw), "?")
+	}
+	return s
+}
