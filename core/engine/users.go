@@ -1,0 +1,218 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/migrate-chat/migrate/sdk"
+)
+
+// userIndex finds users of the merged workspace by id, source key, login
+// (username or e-mail, folded) and @mention name (folded).
+type userIndex struct {
+	byID, byKey, byLogin, byMention map[string]int
+}
+
+func newUserIndex() userIndex {
+	return userIndex{byID: map[string]int{}, byKey: map[string]int{}, byLogin: map[string]int{}, byMention: map[string]int{}}
+}
+
+func setOnce(m map[string]int, k string, i int) {
+	if k == "" {
+		return
+	}
+	if _, ok := m[k]; !ok {
+		m[k] = i
+	}
+}
+
+// addUser adds a user to the merged workspace and its index.
+func (p *plan) addUser(u *sdk.User, key string) {
+	i := len(p.users)
+	p.users = append(p.users, u)
+	setOnce(p.userIdx.byID, u.ID, i)
+	setOnce(p.userIdx.byKey, key, i)
+	setOnce(p.userIdx.byLogin, fold(u.Username), i)
+	setOnce(p.userIdx.byLogin, fold(u.Email), i)
+	setOnce(p.userIdx.byMention, fold(u.MentionName), i)
+}
+
+// match finds the merged user an incoming one is, if any.
+func (p *plan) matchUser(u *sdk.User, key string) (int, bool) {
+	if i, ok := p.userIdx.byKey[key]; ok {
+		return i, true
+	}
+	for _, login := range []string{u.Username, u.Email} {
+		if i, ok := p.userIdx.byLogin[fold(login)]; ok && fold(login) != "" {
+			return i, true
+		}
+	}
+	if i, ok := p.userIdx.byMention[fold(u.MentionName)]; ok && fold(u.MentionName) != "" {
+		return i, true
+	}
+	return 0, false
+}
+
+func (p *plan) planUsers(in *input) error {
+	users, err := collect(in.ds.Users(), fmt.Sprintf("input %d: users", in.n))
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		p.planUser(in, u)
+	}
+	return nil
+}
+
+func (p *plan) planUser(in *input, src *sdk.User) {
+	acc := p.rep
+	key := sourceKey(in.wsKey, src.ID, src.Extra)
+	name := display(src)
+	if _, dup := in.users[src.ID]; dup {
+		// The same id twice in one input: the first record stands.
+		acc.Count(sdk.KindUser, 1, 0, 0)
+		acc.Lose(sdk.KindUser, src.ID, "the input holds another user with the same id")
+		return
+	}
+	if i, ok := p.matchUser(src, key); ok {
+		t := p.users[i]
+		in.users[src.ID] = &mapping{out: t.ID, name: name}
+		acc.Count(sdk.KindUser, 1, 1, 1)
+		p.notify(sdk.LevelWarning, CodeUserMapped, sdk.KindUser, src.ID, MsgUserMapped, name, display(t))
+		return
+	}
+	lose := func(reason string) {
+		in.users[src.ID] = &mapping{name: name, reason: reason}
+		acc.Count(sdk.KindUser, 1, 0, 0)
+		acc.Lose(sdk.KindUser, src.ID, reason)
+		p.notify(sdk.LevelError, CodeUserCreateFailed, sdk.KindUser, src.ID,
+			"The user %s was not imported: %s. Their messages, files and one-to-one chats are not imported either.", name, reason)
+	}
+	if strings.TrimSpace(src.Username+src.Email+src.MentionName+src.DisplayName) == "" {
+		lose("the user has no username, e-mail address, @mention name or name")
+		return
+	}
+	u := *src
+	c := p.cons
+
+	// Username: within the length limit and unique among logins.
+	if u.Username != "" {
+		taken := func(s string) bool { _, t := p.userIdx.byLogin[fold(s)]; return t }
+		nu := uniqueName(u.Username, c.UserNameMax, taken, userSuffix)
+		if nu != u.Username {
+			p.notify(sdk.LevelWarning, CodeUserRenamed, sdk.KindUser, src.ID,
+				"The username %q is longer than %d characters or already taken; the user is now %q.", u.Username, c.UserNameMax, nu)
+			u.Username = nu
+		}
+	}
+	// @mention name: within the length limit and unique.
+	if u.MentionName != "" {
+		taken := func(s string) bool { _, t := p.userIdx.byMention[fold(s)]; return t }
+		nm := uniqueName(u.MentionName, c.MentionNameMax, taken, userSuffix)
+		if nm != u.MentionName {
+			p.notify(sdk.LevelWarning, CodeUserRenamed, sdk.KindUser, src.ID,
+				"The @mention name %q of %s is longer than %d characters or already taken; it is now %q.", u.MentionName, name, c.MentionNameMax, nm)
+			u.MentionName = nm
+		}
+	}
+	// E-mail address, when the target needs one.
+	if c.EmailRequired && !validEmail(u.Email) {
+		local := ""
+		for _, s := range []string{u.Username, u.MentionName, u.DisplayName, u.ID} {
+			if local = localPart(s); local != "" {
+				break
+			}
+		}
+		switch {
+		case c.EmailDomain == "":
+			lose(fmt.Sprintf("the target needs an e-mail address and the user has no valid one (%q); give the target an e-mail domain to fill them in", u.Email))
+			return
+		case local == "":
+			lose(fmt.Sprintf("the target needs an e-mail address and none can be made from the user's names (%q)", name))
+			return
+		}
+		taken := func(s string) bool { _, t := p.userIdx.byLogin[fold(s)]; return t }
+		addr := local + "@" + c.EmailDomain
+		for n := 2; taken(addr); n++ {
+			addr = fmt.Sprintf("%s+%d@%s", local, n, c.EmailDomain)
+		}
+		if u.Email == "" {
+			p.notify(sdk.LevelWarning, CodeEmailFilled, sdk.KindUser, src.ID,
+				"The user %s has no e-mail address; it is now %s.", name, addr)
+		} else {
+			p.notify(sdk.LevelWarning, CodeEmailFilled, sdk.KindUser, src.ID,
+				"The user %s has an e-mail address the target cannot take (%q); it is now %s.", name, u.Email, addr)
+		}
+		u.Email = addr
+	}
+	// The photo, when the input has the image.
+	if u.Avatar != nil {
+		if rc, err := in.ds.OpenBlob(u.Avatar.SHA256); err != nil {
+			p.notify(sdk.LevelWarning, CodePhotoUploadFailed, sdk.KindUser, src.ID, MsgPhotoUploadFailed, name)
+			u.Avatar = nil
+		} else {
+			rc.Close()
+		}
+	}
+	if u.Role == sdk.RoleGuest && u.Deleted {
+		// HipChat re-created guests and then deleted them, and said so;
+		// the user stays, deleted, so that their messages keep their author.
+		p.notify(sdk.LevelWarning, CodeUserDeleteFailed, sdk.KindUser, src.ID, MsgUserDeleteFailed)
+	}
+	u.ID = freshID(src.ID, in.prefix, func(s string) bool { _, t := p.userIdx.byID[s]; return t })
+	u.Extra = withKey(src.Extra, in.wsKey, src.ID, p.outWS, u.ID)
+	in.users[src.ID] = &mapping{out: u.ID, name: name}
+	p.addUser(&u, key)
+	acc.Count(sdk.KindUser, 1, 1, 0)
+}
+
+// findAdmin settles the group admin who owns rooms whose owner is missing.
+func (p *plan) findAdmin() error {
+	if a := p.req.Admin; a != "" {
+		if i, ok := p.userIdx.byID[a]; ok {
+			p.admin = p.users[i].ID
+			return nil
+		}
+		if i, ok := p.userIdx.byLogin[fold(a)]; ok {
+			p.admin = p.users[i].ID
+			return nil
+		}
+		if i, ok := p.userIdx.byMention[fold(strings.TrimPrefix(a, "@"))]; ok {
+			p.admin = p.users[i].ID
+			return nil
+		}
+		return fmt.Errorf("engine: --admin %q: %w; name a user by id, username, e-mail address or @mention name", a, ErrUnknownAdmin)
+	}
+	// Existing users come first in p.users, so the target's own owner or
+	// admin wins over an incoming one.
+	for _, role := range []sdk.Role{sdk.RoleOwner, sdk.RoleAdmin} {
+		for _, u := range p.users {
+			if u.Role == role && !u.Deleted && !u.Deactivated && !u.Bot && !u.Integration {
+				p.admin = u.ID
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+// userName names a merged user by output id, for notices.
+func (p *plan) userName(id string) string {
+	if i, ok := p.userIdx.byID[id]; ok {
+		return display(p.users[i])
+	}
+	return id
+}
+
+// outUser is the merged user an incoming user id maps to, with whether it
+// was imported and, when it was not, why.
+func (in *input) outUser(id string) (out string, reason string) {
+	m, ok := in.users[id]
+	switch {
+	case !ok:
+		return "", fmt.Sprintf("the user %s is not in the export", id)
+	case m.out == "":
+		return "", fmt.Sprintf("the user %s was not imported", m.name)
+	}
+	return m.out, ""
+}
