@@ -29,11 +29,13 @@ type lineReader struct {
 	noNewline bool
 }
 
-func newLineReader(r io.Reader, max int) *lineReader {
+// newLineReader reads r through a buffer of bufSize bytes (lines longer
+// than the buffer are gathered in a separate slice, up to max).
+func newLineReader(r io.Reader, max, bufSize int) *lineReader {
 	if max <= 0 {
 		max = DefaultMaxLine
 	}
-	return &lineReader{r: bufio.NewReaderSize(r, 1<<20), max: max}
+	return &lineReader{r: bufio.NewReaderSize(r, bufSize), max: max}
 }
 
 // readLine returns the next line without its newline. The slice is valid

@@ -19,6 +19,7 @@ type msgSorter struct {
 	dir      string
 	limit    int
 	maxBytes int
+	maxLine  int
 	arena    []byte
 	items    []msgItem
 	runs     []msgRun
@@ -214,8 +215,7 @@ func (s *msgSorter) merge(runs []msgRun, withMem bool, out func([]byte, timeKey)
 			return fmt.Errorf("sorting messages: %w", err)
 		}
 		files = append(files, f)
-		src := &msgSource{lr: newLineReader(f, DefaultMaxLine+1), f: f, name: r.path, idx: i}
-		src.lr.r = bufio.NewReaderSize(f, 256<<10)
+		src := &msgSource{lr: newLineReader(f, s.maxLine+1, 64<<10), f: f, name: r.path, idx: i}
 		ok, err := src.advance()
 		if err != nil {
 			return err

@@ -209,7 +209,7 @@ func readRecords[T any](r *Reader, k int) iter.Seq2[*T, error] {
 			return
 		}
 		defer f.Close()
-		lr := newLineReader(f, r.opt.MaxLineBytes)
+		lr := newLineReader(f, r.opt.MaxLineBytes, 1<<20)
 		for {
 			line, err := lr.readLine()
 			if err == io.EOF {

@@ -192,7 +192,7 @@ func Create(dir string, opt WriterOptions) (*Writer, error) {
 	for i := range w.seen {
 		w.seen[i] = map[string]struct{}{}
 	}
-	w.sorter = &msgSorter{dir: w.sortDir, limit: w.opt.SortMemory, maxBytes: w.opt.SortBytes}
+	w.sorter = &msgSorter{dir: w.sortDir, limit: w.opt.SortMemory, maxBytes: w.opt.SortBytes, maxLine: w.opt.MaxRecordBytes}
 	w.msgIDs = newHashSorter(w.sortDir, w.opt.SortMemory)
 	w.attIDs = newHashSorter(w.sortDir, w.opt.SortMemory)
 	w.enc = json.NewEncoder(&w.encBuf)
@@ -601,8 +601,7 @@ func (w *Writer) checkDuplicates(s *hashSorter, k int) error {
 
 // readLineAt reads the line starting at off.
 func readLineAt(f *os.File, off int64, max int) ([]byte, error) {
-	lr := newLineReader(io.NewSectionReader(f, off, 1<<62), max)
-	lr.r = bufio.NewReaderSize(lr.r, 4096)
+	lr := newLineReader(io.NewSectionReader(f, off, 1<<62), max, 4096)
 	b, err := lr.readLine()
 	if err != nil {
 		return nil, err
