@@ -144,6 +144,7 @@ func openDecrypt(r io.Reader, pass []byte, kdf KDF, iter int, check func([]byte)
 		return nil, "", 0, err
 	}
 	plain := make([]byte, len(probe))
+	badPadding := false
 	for _, c := range cands {
 		key, iv, err := deriveKeyIV(pass, salt, c.kdf, c.iter)
 		if err != nil {
@@ -154,7 +155,12 @@ func openDecrypt(r io.Reader, pass []byte, kdf KDF, iter int, check func([]byte)
 		p := plain
 		if whole {
 			var ok bool
-			if p, ok = unpad(p); !ok {
+			if p, ok = unpad(plain); !ok {
+				// Right start, wrong end: the key is probably right and
+				// the file damaged or cut at a block boundary.
+				if len(plain) > blockSize && sniff(plain[:len(plain)-blockSize]) != fmtPlain {
+					badPadding = true
+				}
 				continue
 			}
 		} else {
@@ -164,6 +170,9 @@ func openDecrypt(r io.Reader, pass []byte, kdf KDF, iter int, check func([]byte)
 			src := io.MultiReader(bytes.NewReader(probe), r)
 			return newDecryptReader(src, key, iv), c.kdf, c.iter, nil
 		}
+	}
+	if badPadding {
+		return nil, "", 0, errBadPadding
 	}
 	return nil, "", 0, ErrWrongPassphrase
 }

@@ -21,7 +21,19 @@ var ErrNeedPassphrase = errors.New("the input is encrypted; give its passphrase 
 // ErrTruncated reports an input that ends early: a ciphertext whose length is
 // not a whole number of AES blocks, or a gzip, zstd, tar or zip stream that
 // stops in the middle. Test with errors.Is.
-var ErrTruncated = errors.New("archive is truncated (it ends in the middle of the data; was the download or copy complete?)")
+var ErrTruncated = errors.New("archive is truncated")
+
+// truncatedError is an unexpected end of data, reported in words a user can
+// act on while still matching both ErrTruncated and io.ErrUnexpectedEOF.
+type truncatedError struct{ cause error }
+
+func (e *truncatedError) Error() string {
+	return "archive is truncated (the data ends unexpectedly; was the download or copy complete?)"
+}
+
+func (e *truncatedError) Is(target error) bool { return target == ErrTruncated }
+
+func (e *truncatedError) Unwrap() error { return e.cause }
 
 // ErrUnsafeEntry reports an archive entry that was refused because unpacking
 // it could write outside the tree or create something other than a plain
@@ -66,13 +78,18 @@ func unsafeEntry(format string, args ...any) error {
 // reached. Limit is the field of Limits, Flag the command-line option that
 // sets it, Value the limit in readable form.
 type LimitError struct {
-	Limit string // field of Limits, e.g. "MaxFileBytes"
-	Flag  string // command-line option that raises it, e.g. "--max-file-bytes"
-	Value string // the limit that was hit, e.g. "100 GiB"
-	What  string // what exceeded it, e.g. "the unpacked size of this file"
+	Limit  string // field of Limits, e.g. "MaxFileBytes"
+	Flag   string // command-line option that raises it, e.g. "--max-file-bytes"
+	Value  string // the limit that was hit, e.g. "100 GiB"
+	What   string // what exceeded it, e.g. "the unpacked size of this entry"
+	Detail string // optional explanation
 }
 
 func (e *LimitError) Error() string {
-	return fmt.Sprintf("%s exceeds the limit of %s (Limits.%s); if you trust this input, raise it with %s",
-		e.What, e.Value, e.Limit, e.Flag)
+	detail := ""
+	if e.Detail != "" {
+		detail = "; " + e.Detail
+	}
+	return fmt.Sprintf("%s exceeds the limit of %s (Limits.%s)%s; if you trust this input, raise it with %s",
+		e.What, e.Value, e.Limit, detail, e.Flag)
 }

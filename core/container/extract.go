@@ -91,12 +91,12 @@ func (u *unpacker) extractTar(r io.Reader) error {
 		// message, so carry on with the header.
 		if err != nil && !(errors.Is(err, tar.ErrInsecurePath) && hdr != nil) {
 			if last == "" {
-				return fmt.Errorf("reading the first tar header: %w", err)
+				return fmt.Errorf("reading the first tar header: %w", classify(err))
 			}
-			return fmt.Errorf("reading the tar header after entry %q: %w", last, err)
+			return fmt.Errorf("reading the tar header after entry %q: %w", last, classify(err))
 		}
 		if err := u.tarEntry(tr, hdr); err != nil {
-			return &Error{Input: u.input, Entry: hdr.Name, Err: err}
+			return &Error{Input: u.input, Entry: hdr.Name, Err: classify(err)}
 		}
 		last = hdr.Name
 	}
@@ -124,7 +124,7 @@ func (u *unpacker) tarEntry(tr *tar.Reader, hdr *tar.Header) error {
 		}
 		return u.writeFile(rel, tr, hdr.Size)
 	case tar.TypeSymlink:
-		return unsafeEntry("symbolic link to %q; archives with symbolic links are not unpacked", hdr.Linkname)
+		return unsafeEntry("symbolic link to %q (links are never unpacked)", hdr.Linkname)
 	case tar.TypeLink:
 		return u.hardLink(rel, hdr.Linkname)
 	case tar.TypeChar, tar.TypeBlock:
@@ -310,7 +310,7 @@ func (u *unpacker) extractZip(ra io.ReaderAt, size int64) error {
 	}
 	for _, f := range zr.File {
 		if err := u.zipEntry(f); err != nil {
-			return &Error{Input: u.input, Entry: f.Name, Err: err}
+			return &Error{Input: u.input, Entry: f.Name, Err: classify(err)}
 		}
 	}
 	return nil
@@ -324,7 +324,7 @@ func (u *unpacker) zipEntry(f *zip.File) error {
 	mode := f.Mode()
 	switch {
 	case mode&fs.ModeSymlink != 0:
-		return unsafeEntry("symbolic link; archives with symbolic links are not unpacked")
+		return unsafeEntry("symbolic link (links are never unpacked)")
 	case mode.IsDir():
 		return u.mkdir(rel)
 	case !mode.IsRegular():
@@ -404,7 +404,7 @@ func classify(err error) error {
 	case errors.Is(err, ErrTruncated), errors.Is(err, ErrCorrupt), errors.Is(err, ErrWrongPassphrase):
 		return err
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("%w: %w", ErrTruncated, err)
+		return &truncatedError{cause: err}
 	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader),
 		errors.Is(err, tar.ErrHeader),
 		errors.Is(err, zip.ErrChecksum), errors.Is(err, zip.ErrFormat):

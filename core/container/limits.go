@@ -81,12 +81,13 @@ func errFiles(l Limits) error {
 
 func errRatio(l Limits, unpacked, consumed int64) error {
 	return &LimitError{Limit: "MaxRatio", Flag: "--max-ratio", Value: strconv.FormatFloat(l.MaxRatio, 'g', -1, 64),
-		What: fmt.Sprintf("the compression ratio (%s unpacked from %s read, a likely decompression bomb)",
+		What: "the compression ratio",
+		Detail: fmt.Sprintf("%s unpacked from %s of input looks like a decompression bomb",
 			humanBytes(unpacked), humanBytes(consumed))}
 }
 
-// humanBytes prints n in the largest binary unit that divides it evenly
-// enough to stay readable, with the exact count when that unit is not bytes.
+// humanBytes prints n in the largest binary unit it reaches, with one
+// decimal unless the unit divides it exactly.
 func humanBytes(n int64) string {
 	units := []struct {
 		size int64
@@ -99,7 +100,7 @@ func humanBytes(n int64) string {
 			if n%u.size == 0 {
 				s = strconv.FormatInt(n/u.size, 10)
 			}
-			return fmt.Sprintf("%s %s (%d bytes)", s, u.name, n)
+			return s + " " + u.name
 		}
 	}
 	return fmt.Sprintf("%d bytes", n)

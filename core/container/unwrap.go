@@ -234,7 +234,7 @@ func (u *unpacker) run() (*Unwrapped, error) {
 				// verified, so a damaged or truncated archive is not
 				// accepted just because the tar end marker came first.
 				if _, err := u.copyLimited(nil, stream, false); err != nil {
-					return nil, fmt.Errorf("after the end of the tar archive: %w", err)
+					return nil, err
 				}
 			}
 			return res, nil
@@ -247,7 +247,7 @@ func (u *unpacker) run() (*Unwrapped, error) {
 				return nil, err
 			}
 			if err := u.writeFile(name, stream, -1); err != nil {
-				return nil, &Error{Input: u.input, Entry: name, Err: err}
+				return nil, &Error{Input: u.input, Entry: name, Err: classify(err)}
 			}
 			res.Entry = name
 			return res, nil
@@ -384,8 +384,7 @@ func safeBaseName(name string) string {
 func (u *unpacker) wrap(err error) error {
 	var e *Error
 	if errors.As(err, &e) {
-		e.Err = classify(e.Err)
-		return e
+		return e // classified where it was made
 	}
 	return &Error{Input: u.input, Err: classify(err)}
 }
