@@ -97,3 +97,12 @@ func localPart(s string) string {
 	}
 	return strings.Trim(b.String(), ".")
 }
+
+// whyRenamed says, for a notice, why a name had to change: too long, or
+// taken once shortened to fit.
+func whyRenamed(name string, max int) string {
+	if max > 0 && utf8.RuneCountInString(name) > max {
+		return fmt.Sprintf("is longer than %d characters", max)
+	}
+	return "is already taken"
+}

@@ -78,6 +78,9 @@ type plan struct {
 	emojiK  map[string]int
 
 	admin string // output id of the group admin; "" if none
+	// nExistingUsers counts the users at the head of users that the
+	// target already held.
+	nExistingUsers int
 
 	counts map[sdk.Kind]int64
 	// existingMsgs and existingAtts count what the target held.
@@ -165,6 +168,7 @@ func (p *plan) loadExisting() error {
 	for _, u := range users {
 		p.addUser(u, sourceKey(p.existingWS, u.ID, u.Extra))
 	}
+	p.nExistingUsers = len(p.users)
 	rooms, err := collect(ex.Rooms(), "existing workspace: rooms")
 	if err != nil {
 		return err

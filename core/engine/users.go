@@ -95,23 +95,20 @@ func (p *plan) planUser(in *input, src *sdk.User) {
 	u := *src
 	c := p.cons
 
-	// Username: within the length limit and unique among logins.
+	// Username and @mention name: within the length limits and unique.
 	if u.Username != "" {
 		taken := func(s string) bool { _, t := p.userIdx.byLogin[fold(s)]; return t }
-		nu := uniqueName(u.Username, c.UserNameMax, taken, userSuffix)
-		if nu != u.Username {
+		if nu := uniqueName(u.Username, c.UserNameMax, taken, userSuffix); nu != u.Username {
 			p.notify(sdk.LevelWarning, CodeUserRenamed, sdk.KindUser, src.ID,
-				"The username %q is longer than %d characters or already taken; the user is now %q.", u.Username, c.UserNameMax, nu)
+				"The username %q %s; the user is now %q.", u.Username, whyRenamed(u.Username, c.UserNameMax), nu)
 			u.Username = nu
 		}
 	}
-	// @mention name: within the length limit and unique.
 	if u.MentionName != "" {
 		taken := func(s string) bool { _, t := p.userIdx.byMention[fold(s)]; return t }
-		nm := uniqueName(u.MentionName, c.MentionNameMax, taken, userSuffix)
-		if nm != u.MentionName {
+		if nm := uniqueName(u.MentionName, c.MentionNameMax, taken, userSuffix); nm != u.MentionName {
 			p.notify(sdk.LevelWarning, CodeUserRenamed, sdk.KindUser, src.ID,
-				"The @mention name %q of %s is longer than %d characters or already taken; it is now %q.", u.MentionName, name, c.MentionNameMax, nm)
+				"The @mention name %q of %s %s; it is now %q.", u.MentionName, name, whyRenamed(u.MentionName, c.MentionNameMax), nm)
 			u.MentionName = nm
 		}
 	}
@@ -183,13 +180,15 @@ func (p *plan) findAdmin() error {
 		}
 		return fmt.Errorf("engine: --admin %q: %w; name a user by id, username, e-mail address or @mention name", a, ErrUnknownAdmin)
 	}
-	// Existing users come first in p.users, so the target's own owner or
-	// admin wins over an incoming one.
-	for _, role := range []sdk.Role{sdk.RoleOwner, sdk.RoleAdmin} {
-		for _, u := range p.users {
-			if u.Role == role && !u.Deleted && !u.Deactivated && !u.Bot && !u.Integration {
-				p.admin = u.ID
-				return nil
+	// The target's own owner or admin wins over an incoming one; existing
+	// users come first in p.users.
+	for _, group := range [][]*sdk.User{p.users[:p.nExistingUsers], p.users[p.nExistingUsers:]} {
+		for _, role := range []sdk.Role{sdk.RoleOwner, sdk.RoleAdmin} {
+			for _, u := range group {
+				if u.Role == role && !u.Deleted && !u.Deactivated && !u.Bot && !u.Integration {
+					p.admin = u.ID
+					return nil
+				}
 			}
 		}
 	}
