@@ -40,27 +40,28 @@ func newLineReader(r io.Reader, max, bufSize int) *lineReader {
 
 // readLine returns the next line without its newline. The slice is valid
 // until the next call. It returns io.EOF after the last line, and
-// errLineTooLong (wrapped) when a line is longer than the bound.
+// errLineTooLong (wrapped) when a line is longer than the bound; the line
+// is then skipped, and the next call reads the line after it.
 func (l *lineReader) readLine() ([]byte, error) {
 	l.off = l.next
 	l.noNewline = false
 	b, err := l.r.ReadSlice('\n')
 	if err == nil {
 		l.line++
+		l.next += int64(len(b))
 		if len(b)-1 > l.max {
 			return nil, fmt.Errorf("%w: more than %d bytes in one record", errLineTooLong, l.max)
 		}
-		l.next += int64(len(b))
 		return b[:len(b)-1], nil
 	}
 	if err != bufio.ErrBufferFull {
 		if err == io.EOF && len(b) > 0 {
 			l.line++
+			l.next += int64(len(b))
+			l.noNewline = true
 			if len(b) > l.max {
 				return nil, fmt.Errorf("%w: more than %d bytes in one record", errLineTooLong, l.max)
 			}
-			l.next += int64(len(b))
-			l.noNewline = true
 			return b, nil
 		}
 		return nil, err
@@ -69,18 +70,17 @@ func (l *lineReader) readLine() ([]byte, error) {
 	l.buf = append(l.buf[:0], b...)
 	for {
 		if len(l.buf) > l.max {
-			l.line++
-			return nil, fmt.Errorf("%w: more than %d bytes in one record", errLineTooLong, l.max)
+			return nil, l.skipRest(int64(len(l.buf)))
 		}
 		b, err = l.r.ReadSlice('\n')
 		l.buf = append(l.buf, b...)
 		switch err {
 		case nil:
+			l.line++
 			if len(l.buf)-1 > l.max {
-				l.line++
+				l.next += int64(len(l.buf))
 				return nil, fmt.Errorf("%w: more than %d bytes in one record", errLineTooLong, l.max)
 			}
-			l.line++
 			l.next += int64(len(l.buf))
 			return l.buf[:len(l.buf)-1], nil
 		case bufio.ErrBufferFull:
@@ -88,10 +88,33 @@ func (l *lineReader) readLine() ([]byte, error) {
 			l.line++
 			l.next += int64(len(l.buf))
 			l.noNewline = true
+			if len(l.buf) > l.max {
+				return nil, fmt.Errorf("%w: more than %d bytes in one record", errLineTooLong, l.max)
+			}
 			return l.buf, nil
 		default:
 			return nil, err
 		}
+	}
+}
+
+// skipRest discards the rest of a line that is too long, so that reading
+// can go on with the next line, and returns the error for it. n bytes of
+// the line were consumed already.
+func (l *lineReader) skipRest(n int64) error {
+	l.buf = l.buf[:0]
+	for {
+		b, err := l.r.ReadSlice('\n')
+		n += int64(len(b))
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		l.line++
+		l.next += n
+		if err != nil && err != io.EOF {
+			return err
+		}
+		return fmt.Errorf("%w: more than %d bytes in one record", errLineTooLong, l.max)
 	}
 }
 

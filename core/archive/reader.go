@@ -82,7 +82,11 @@ func (e *RecordError) Error() string {
 	// A schema error names the record itself.
 	var se *schema.Error
 	if errors.As(e.Err, &se) {
-		fmt.Fprintf(&b, ": %v", e.Err)
+		c := *se
+		if c.ID == "" {
+			c.ID = e.ID
+		}
+		fmt.Fprintf(&b, ": %v", &c)
 		return b.String()
 	}
 	if e.Kind != "" {

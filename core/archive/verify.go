@@ -246,6 +246,11 @@ func (v *verifier) scanFile(k int, each func(line []byte, no, off int64)) bool {
 		if err == io.EOF {
 			break
 		}
+		if errors.Is(err, errLineTooLong) {
+			records++
+			v.errorf(name, lr.line, kind, "", "%v", err)
+			continue
+		}
 		if err != nil {
 			v.errorf(name, lr.line, kind, "", "%v; the rest of the file was not checked", err)
 			break
@@ -347,9 +352,22 @@ func (v *verifier) needBlob(k int, no int64, id, field, sum string, size int64) 
 	}
 }
 
+// salvage records the id of a record that does not decode, when it has
+// one, so that references to it do not repeat the problem.
+func (v *verifier) salvage(m map[string]int64, line []byte, no int64) {
+	if raw := rawID(line); raw != nil {
+		if id := idString(raw); id != "" {
+			if _, dup := m[id]; !dup {
+				m[id] = no
+			}
+		}
+	}
+}
+
 func (v *verifier) user(line []byte, no, off int64) {
 	var u sdk.User
 	if !v.decode(kUser, line, no, &u) {
+		v.salvage(v.users, line, no)
 		return
 	}
 	v.unique(v.users, kUser, u.ID, no)
@@ -361,6 +379,7 @@ func (v *verifier) user(line []byte, no, off int64) {
 func (v *verifier) room(line []byte, no, off int64) {
 	var r sdk.Room
 	if !v.decode(kRoom, line, no, &r) {
+		v.salvage(v.rooms, line, no)
 		return
 	}
 	v.unique(v.rooms, kRoom, r.ID, no)
@@ -376,6 +395,7 @@ func (v *verifier) room(line []byte, no, off int64) {
 func (v *verifier) conversation(line []byte, no, off int64) {
 	var c sdk.Conversation
 	if !v.decode(kConversation, line, no, &c) {
+		v.salvage(v.convs, line, no)
 		return
 	}
 	v.unique(v.convs, kConversation, c.ID, no)
@@ -387,6 +407,7 @@ func (v *verifier) conversation(line []byte, no, off int64) {
 func (v *verifier) emojiRec(line []byte, no, off int64) {
 	var e sdk.Emoji
 	if !v.decode(kEmoji, line, no, &e) {
+		v.salvage(v.emoji, line, no)
 		return
 	}
 	v.unique(v.emoji, kEmoji, e.ID, no)
@@ -403,6 +424,11 @@ func (v *verifier) messageRec() func([]byte, int64, int64) {
 	return func(line []byte, no, off int64) {
 		var m sdk.Message
 		if !v.decode(kMessage, line, no, &m) {
+			// Keep its id, if it has one, so that replies to it do
+			// not repeat the problem.
+			if raw := rawID(line); raw != nil {
+				v.addEntry(v.msgDefs, entry{H: v.hash(idString(raw)), Line: no, Off: off})
+			}
 			return
 		}
 		const k = kMessage
