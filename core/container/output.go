@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,86 +18,122 @@ import (
 )
 
 // PackTar writes the tree under dir to w as a tar stream that depends only on
-// the names and contents of the files: entries in lexical order (parents
-// before children), names relative to dir with "/" separators, owner 0:0
-// without names, mode 0755 for directories and 0644 for files, and every
-// modification time set to mtime (the Unix epoch if mtime is zero). Symbolic
-// links and special files in dir are an error rather than silently skipped
-// or followed. The tar end marker is written; w is not closed.
+// the names and contents of the files: entries sorted by their full names
+// (byte order, directories named with their trailing "/", so a directory
+// comes right before its contents), names relative to dir with "/"
+// separators, owner 0:0 without names, mode 0755 for directories and 0644
+// for files, and every modification time set to mtime (the Unix epoch if
+// mtime is zero). Symbolic links and special files in dir are an error
+// rather than silently skipped or followed. The tar end marker is written;
+// w is not closed.
 func PackTar(ctx context.Context, dir string, w io.Writer, mtime time.Time) error {
 	if mtime.IsZero() {
 		mtime = time.Unix(0, 0)
 	}
-	mtime = mtime.UTC().Truncate(time.Second)
-	tw := tar.NewWriter(w)
-	buf := make([]byte, copyBufSize)
-	// WalkDir visits each directory's entries in lexical order, which makes
-	// the stream reproducible.
-	err := filepath.WalkDir(dir, func(p string, de fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		if rel == "." {
-			return nil
-		}
-		name := filepath.ToSlash(rel)
-		hdr := &tar.Header{Name: name, ModTime: mtime, Format: tar.FormatUnknown}
-		switch t := de.Type(); {
-		case t.IsDir():
-			hdr.Typeflag, hdr.Name, hdr.Mode = tar.TypeDir, name+"/", 0o755
-			return tw.WriteHeader(hdr)
-		case t.IsRegular():
-		default:
-			return fmt.Errorf("%s: cannot pack %s (only files and directories are packed)", p, t)
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		fi, err := f.Stat()
-		if err != nil {
-			return err
-		}
-		hdr.Typeflag, hdr.Mode, hdr.Size = tar.TypeReg, 0o644, fi.Size()
-		if err := tw.WriteHeader(hdr); err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-		if err := copyCtx(ctx, tw, f, buf); err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-		return nil
-	})
+	p := &packer{ctx: ctx, tw: tar.NewWriter(w), mtime: mtime.UTC().Truncate(time.Second), buf: make([]byte, copyBufSize)}
+	if err := p.dir(dir, ""); err != nil {
+		return err
+	}
+	return p.tw.Close()
+}
+
+type packer struct {
+	ctx   context.Context
+	tw    *tar.Writer
+	mtime time.Time
+	buf   []byte
+}
+
+// dir packs the entries of the directory abs, whose name in the archive is
+// prefix ("" for the root, else ending in "/"). Only one directory's names
+// are held at a time per level, so memory follows the tree's width, not its
+// total size.
+func (p *packer) dir(abs, prefix string) error {
+	ents, err := os.ReadDir(abs)
 	if err != nil {
 		return err
 	}
-	return tw.Close()
+	// Sort by the name as it will appear in the archive, so that the
+	// archive as a whole is in byte order ("a.json" < "a/" < "a0").
+	key := func(e fs.DirEntry) string {
+		if e.IsDir() {
+			return e.Name() + "/"
+		}
+		return e.Name()
+	}
+	slices.SortFunc(ents, func(a, b fs.DirEntry) int { return strings.Compare(key(a), key(b)) })
+	for _, e := range ents {
+		if err := p.ctx.Err(); err != nil {
+			return err
+		}
+		path := filepath.Join(abs, e.Name())
+		name := prefix + key(e)
+		switch t := e.Type(); {
+		case t.IsDir():
+			hdr := &tar.Header{Typeflag: tar.TypeDir, Name: name, Mode: 0o755, ModTime: p.mtime}
+			if err := p.tw.WriteHeader(hdr); err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			if err := p.dir(path, name); err != nil {
+				return err
+			}
+		case t.IsRegular():
+			if err := p.file(path, name); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("%s: cannot pack %s (only files and directories are packed)", path, t)
+		}
+	}
+	return nil
 }
 
-// copyCtx copies src to dst through buf, checking ctx between chunks.
-func copyCtx(ctx context.Context, dst io.Writer, src io.Reader, buf []byte) error {
+func (p *packer) file(path, name string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: fi.Size(), ModTime: p.mtime}
+	if err := p.tw.WriteHeader(hdr); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	// A file that grows while being packed makes tar.Writer fail (write
+	// too long); one that shrinks is caught by the count.
+	n, err := copyCtx(p.ctx, p.tw, f, p.buf)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if n != fi.Size() {
+		return fmt.Errorf("%s: file changed size while being packed (%d bytes, expected %d)", path, n, fi.Size())
+	}
+	return nil
+}
+
+// copyCtx copies src to dst through buf, checking ctx between chunks, and
+// returns the number of bytes copied.
+func copyCtx(ctx context.Context, dst io.Writer, src io.Reader, buf []byte) (int64, error) {
+	var total int64
 	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			return total, err
 		}
 		n, rerr := fill(src, buf)
 		if n > 0 {
 			if _, err := dst.Write(buf[:n]); err != nil {
-				return err
+				return total, err
 			}
+			total += int64(n)
 		}
 		if rerr == io.EOF {
-			return nil
+			return total, nil
 		}
 		if rerr != nil {
-			return rerr
+			return total, rerr
 		}
 	}
 }
@@ -338,7 +375,7 @@ func copyTree(ctx context.Context, src, dst string) error {
 		// more than the conversion. The directory only gets its final name
 		// once everything is written, which is what protects the user from
 		// a partial output after an error.
-		err = copyCtx(ctx, outf, in, buf)
+		_, err = copyCtx(ctx, outf, in, buf)
 		if cerr := outf.Close(); err == nil {
 			err = cerr
 		}
