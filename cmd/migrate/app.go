@@ -183,6 +183,7 @@ Exit codes: 0 success, 1 success with warnings, 2 failure, 64 bad usage.`,
 type convertFlags struct {
 	from, to, output, into, report, admin string
 	dryRun, overwrite, noValidate         bool
+	download, downloadAvatars             bool
 	kdf                                   string
 	maxUnpacked                           int64
 	maxFiles                              int
@@ -206,6 +207,8 @@ func (c *convertFlags) register(cmd *cobra.Command, from, to bool) {
 	f.BoolVar(&c.dryRun, "dry-run", false, "compute and print the report without writing any output")
 	f.BoolVar(&c.overwrite, "overwrite", false, "replace an existing output")
 	f.BoolVar(&c.noValidate, "no-validate", false, "skip schema validation of records from trusted in-tree adapters (faster; never for plugins)")
+	f.BoolVar(&c.download, "download-attachments", false, "download files the export only links to (attachments on files.gitter.im and the like) so they live on in the target")
+	f.BoolVar(&c.downloadAvatars, "download-avatars", false, "download avatar images the export only links to")
 	f.StringVar(&c.kdf, "output-kdf", "", "key derivation for an encrypted output: md5 (HipChat's), sha256 or pbkdf2 (default: the target's)")
 	f.Int64Var(&c.maxUnpacked, "max-unpacked-bytes", 0, "refuse archives that unpack to more than this many bytes (default 200 GiB)")
 	f.IntVar(&c.maxFiles, "max-files", 0, "refuse archives with more than this many entries (default 5,000,000)")
@@ -226,7 +229,13 @@ func registerAdapterFlags(f *pflag.FlagSet) {
 				}
 				continue
 			}
-			if f.Lookup(o.Name) != nil {
+			if fl := f.Lookup(o.Name); fl != nil {
+				// An adapter may declare a host feature it relies on (for
+				// example --download-attachments) so that its help
+				// shows it; the host's flag then serves both.
+				if fl.Value.Type() == string(o.Type) {
+					continue
+				}
 				panic(fmt.Sprintf("adapter %s: option --%s collides with a built-in flag", ad.Manifest().Name, o.Name))
 			}
 			seen[o.Name] = o.Type

@@ -115,6 +115,7 @@ func (a *app) convert(cmd *cobra.Command, c *convertFlags, inputs []string) erro
 		SourceOptions: srcOpts, TargetOptions: tgtOpts,
 		Passphrase: a.pass.Get, OutputPassphrase: outPass, OutputKDF: c.kdf,
 		Admin: c.admin, DryRun: c.dryRun, Overwrite: c.overwrite,
+		Download: c.download || c.downloadAvatars, DownloadAvatars: c.downloadAvatars,
 		Validate: !c.noValidate, Limits: limits, TempDir: a.tempDir,
 		Log: a.log, Slog: func(name string) *slog.Logger { return newSlog(a.log, name) }, Progress: prog,
 	})

@@ -20,6 +20,7 @@ import (
 	"github.com/migrate-chat/migrate/core/archive"
 	"github.com/migrate-chat/migrate/core/container"
 	"github.com/migrate-chat/migrate/core/engine"
+	"github.com/migrate-chat/migrate/core/fetch"
 	"github.com/migrate-chat/migrate/core/report"
 	"github.com/migrate-chat/migrate/sdk"
 )
@@ -57,9 +58,12 @@ type Request struct {
 	// "pbkdf2").
 	OutputKDF string
 
-	Admin     string
-	DryRun    bool
-	Overwrite bool
+	Admin string
+	// Download fetches files that the export only links to; with
+	// DownloadAvatars, linked avatars too.
+	Download, DownloadAvatars bool
+	DryRun                    bool
+	Overwrite                 bool
 	// Validate checks every record a source emits against the canonical
 	// schema. It is forced on for anything that is not a shipped adapter.
 	Validate bool
@@ -136,7 +140,7 @@ func run(ctx context.Context, req *Request, res *Result) error {
 	}
 	defer os.RemoveAll(work)
 
-	incoming, closeIn, err := readSide(ctx, req, req.From, req.SourceOptions, req.Inputs, filepath.Join(work, "incoming"), "reading")
+	incoming, closeIn, err := readSide(ctx, req, req.From, req.SourceOptions, req.Inputs, filepath.Join(work, "incoming"), "reading", res.Report.SourceNotice)
 	defer closeIn()
 	if err != nil {
 		return err
@@ -150,7 +154,7 @@ func run(ctx context.Context, req *Request, res *Result) error {
 		if !srcIsReadable(req.To) {
 			return fmt.Errorf("--into: %s cannot be read back, so there is nothing to merge into", req.To)
 		}
-		ex, closeEx, err := readSide(ctx, req, req.To, nil, []string{req.Into}, filepath.Join(work, "existing"), "reading the existing export")
+		ex, closeEx, err := readSide(ctx, req, req.To, nil, []string{req.Into}, filepath.Join(work, "existing"), "reading the existing export", res.Report.Notify)
 		defer closeEx()
 		if err != nil {
 			return fmt.Errorf("--into %s: %w", req.Into, err)
@@ -187,7 +191,7 @@ func srcIsReadable(name string) bool {
 // readSide turns inputs into a validated canonical dataset: the canonical
 // archive is opened (and verified) as it is; anything else goes through
 // its source adapter into a spool archive.
-func readSide(ctx context.Context, req *Request, from string, opts sdk.Options, inputs []string, spool string, step string) (sdk.Dataset, func(), error) {
+func readSide(ctx context.Context, req *Request, from string, opts sdk.Options, inputs []string, spool string, step string, notice func(sdk.Notice)) (sdk.Dataset, func(), error) {
 	var closers []func() error
 	closeAll := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
@@ -257,12 +261,26 @@ func readSide(ctx context.Context, req *Request, from string, opts sdk.Options, 
 	if err != nil {
 		return nil, closeAll, err
 	}
+	var sink sdk.Sink = noticeSink{Sink: w, notice: notice}
+	var fetcher *fetch.Fetcher
+	if req.Download {
+		fetcher = fetch.New(ctx, sink, fetch.Options{TempDir: req.TempDir, Avatars: req.DownloadAvatars,
+			OnProgress: func(done, total int64) {
+				req.Log.Debug().Int64("downloaded", done).Int64("of", total).Msg("downloading linked files")
+			}})
+		sink = fetcher
+	}
 	req.Progress.Begin(step+" "+from, "bytes")
 	err = src.Read(ctx, &sdk.ReadRequest{
 		Inputs:  sdkInputs,
 		Options: opts.WithDefaults(ad.Manifest().Options),
 		Log:     req.Slog(from),
-	}, w)
+	}, sink)
+	if fetcher != nil {
+		if ferr := fetcher.Close(); err == nil {
+			err = ferr
+		}
+	}
 	req.Progress.End()
 	if err != nil {
 		w.Abort()
@@ -421,6 +439,18 @@ func Open(ctx context.Context, req Request) (sdk.Dataset, func(), error) {
 	if err != nil {
 		return nil, func() {}, err
 	}
-	ds, closeIn, err := readSide(ctx, &req, req.From, req.SourceOptions, req.Inputs, filepath.Join(work, "incoming"), "reading")
+	notice := func(n sdk.Notice) {
+		req.Log.Warn().Str("code", n.Code).Str("record", n.Record).Str("file", n.File).Msg(n.Message)
+	}
+	ds, closeIn, err := readSide(ctx, &req, req.From, req.SourceOptions, req.Inputs, filepath.Join(work, "incoming"), "reading", notice)
 	return ds, func() { closeIn(); os.RemoveAll(work) }, err
 }
+
+// noticeSink sends a source's notices straight to the report (whose lists
+// spill to disk) instead of letting them pile up in memory.
+type noticeSink struct {
+	sdk.Sink
+	notice func(sdk.Notice)
+}
+
+func (s noticeSink) Notice(n sdk.Notice) { s.notice(n) }
