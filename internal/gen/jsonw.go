@@ -183,3 +183,8 @@ func (j *jw) appendStr(b []byte, s string) []byte {
 func appendU(b []byte, r rune) []byte {
 	return append(b, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
 }
+
+// reset points j at a new writer, keeping its buffer.
+func (j *jw) reset(w io.Writer) {
+	j.w, j.buf, j.err, j.n, j.stack, j.keyed = w, j.buf[:0], nil, 0, j.stack[:0], false
+}

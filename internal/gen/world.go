@@ -168,6 +168,9 @@ func newWorld(cfg Config, direct bool) *world {
 		// Big rooms have most of the people; small rooms a handful.
 		frac := math.Min(1, 0.02+float64(n)/float64(max(1, nRoom))*3+r.Float64()*0.1)
 		s.members = max(2, min(cfg.Users, int(float64(cfg.Users)*frac)))
+		if s.private { // private rooms are small teams
+			s.members = min(s.members, 3+r.IntN(300))
+		}
 		s.mulA, s.addB = coprimeStep(r, cfg.Users), r.IntN(cfg.Users)
 		s.name = roomName(i, r)
 		s.topic = pick(r, roomTopics)
