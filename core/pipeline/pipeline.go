@@ -70,6 +70,9 @@ type Request struct {
 	Limits   container.Limits
 	TempDir  string
 
+	// Resolver finds adapters by name; nil means the built-in ones.
+	Resolver Resolver
+
 	Log      zerolog.Logger
 	Slog     func(adapter string) *slog.Logger
 	Progress Progress
@@ -103,17 +106,20 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 }
 
 func run(ctx context.Context, req *Request, res *Result) error {
-	srcM, ok := manifestOf(req.From)
-	if !ok {
-		return fmt.Errorf("unknown source %q: run 'migrate adapters' to list them", req.From)
+	src, err := resolve(ctx, req.Resolver, req.From)
+	if err != nil {
+		return fmt.Errorf("--from: %w", err)
 	}
-	if !srcM.Source {
+	defer src.close()
+	if !src.Info.Manifest.Source {
 		return fmt.Errorf("%s cannot be read, only written", req.From)
 	}
-	tgtM, ok := manifestOf(req.To)
-	if !ok {
-		return fmt.Errorf("unknown target %q: run 'migrate adapters' to list them", req.To)
+	tgt, err := resolve(ctx, req.Resolver, req.To)
+	if err != nil {
+		return fmt.Errorf("--to: %w", err)
 	}
+	defer tgt.close()
+	tgtM := tgt.Info.Manifest
 	if !tgtM.Target {
 		return fmt.Errorf("%s can be read but not written: choose another target", req.To)
 	}
@@ -140,7 +146,7 @@ func run(ctx context.Context, req *Request, res *Result) error {
 	}
 	defer os.RemoveAll(work)
 
-	incoming, closeIn, err := readSide(ctx, req, req.From, req.SourceOptions, req.Inputs, filepath.Join(work, "incoming"), "reading", res.Report.SourceNotice)
+	incoming, closeIn, err := readSide(ctx, req, src, req.SourceOptions, req.Inputs, filepath.Join(work, "incoming"), "reading", res.Report.SourceNotice)
 	defer closeIn()
 	if err != nil {
 		return err
@@ -151,10 +157,10 @@ func run(ctx context.Context, req *Request, res *Result) error {
 	}
 	var existing sdk.Dataset
 	if req.Into != "" {
-		if !srcIsReadable(req.To) {
+		if !tgtM.Source {
 			return fmt.Errorf("--into: %s cannot be read back, so there is nothing to merge into", req.To)
 		}
-		ex, closeEx, err := readSide(ctx, req, req.To, nil, []string{req.Into}, filepath.Join(work, "existing"), "reading the existing export", res.Report.Notify)
+		ex, closeEx, err := readSide(ctx, req, tgt, nil, []string{req.Into}, filepath.Join(work, "existing"), "reading the existing export", res.Report.Notify)
 		defer closeEx()
 		if err != nil {
 			return fmt.Errorf("--into %s: %w", req.Into, err)
@@ -177,21 +183,16 @@ func run(ctx context.Context, req *Request, res *Result) error {
 		return nil
 	}
 	res.Counts = merged.Counts()
-	if err := writeSide(ctx, req, tgtM, merged, work, res); err != nil {
+	if err := writeSide(ctx, req, tgt, merged, work, res); err != nil {
 		return err
 	}
 	return nil
 }
 
-func srcIsReadable(name string) bool {
-	m, ok := manifestOf(name)
-	return ok && m.Source
-}
-
 // readSide turns inputs into a validated canonical dataset: the canonical
 // archive is opened (and verified) as it is; anything else goes through
 // its source adapter into a spool archive.
-func readSide(ctx context.Context, req *Request, from string, opts sdk.Options, inputs []string, spool string, step string, notice func(sdk.Notice)) (sdk.Dataset, func(), error) {
+func readSide(ctx context.Context, req *Request, ad *Resolved, opts sdk.Options, inputs []string, spool string, step string, notice func(sdk.Notice)) (sdk.Dataset, func(), error) {
 	var closers []func() error
 	closeAll := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
@@ -216,6 +217,7 @@ func readSide(ctx context.Context, req *Request, from string, opts sdk.Options, 
 		unwrapped = append(unwrapped, u)
 	}
 
+	from := ad.Info.Manifest.Name
 	if from == ArchiveName {
 		if len(unwrapped) != 1 {
 			return nil, closeAll, errors.New("the canonical archive source reads one archive at a time")
@@ -238,8 +240,7 @@ func readSide(ctx context.Context, req *Request, from string, opts sdk.Options, 
 		return r, closeAll, nil
 	}
 
-	ad, _ := sdk.Lookup(from)
-	src, ok := ad.(sdk.Source)
+	src, ok := ad.Adapter.(sdk.Source)
 	if !ok {
 		return nil, closeAll, fmt.Errorf("%s cannot be read", from)
 	}
@@ -253,8 +254,10 @@ func readSide(ctx context.Context, req *Request, from string, opts sdk.Options, 
 		sdkInputs = append(sdkInputs, sdk.Input{Name: filepath.Base(inputs[i]), FS: root.FS(), Entry: u.Entry})
 	}
 	w, err := archive.Create(spool, archive.WriterOptions{
-		Source:     archive.SourceInfo{System: from, Adapter: from, AdapterVersion: ad.Manifest().Version},
-		Validate:   req.Validate,
+		Source: archive.SourceInfo{Adapter: from, AdapterVersion: ad.Info.Manifest.Version},
+		// Records from anything but a shipped adapter cross a trust
+		// boundary and are always checked.
+		Validate:   req.Validate || ad.Info.Transport != "native" || ad.Info.Origin != "built-in",
 		OnProgress: req.Progress.Update,
 		TempDir:    req.TempDir,
 	})
@@ -273,7 +276,7 @@ func readSide(ctx context.Context, req *Request, from string, opts sdk.Options, 
 	req.Progress.Begin(step+" "+from, "bytes")
 	err = src.Read(ctx, &sdk.ReadRequest{
 		Inputs:  sdkInputs,
-		Options: opts.WithDefaults(ad.Manifest().Options),
+		Options: opts.WithDefaults(ad.Info.Manifest.Options),
 		Log:     req.Slog(from),
 	}, sink)
 	if fetcher != nil {
@@ -299,7 +302,8 @@ func readSide(ctx context.Context, req *Request, from string, opts sdk.Options, 
 // writeSide runs the target into a staging tree and moves the result into
 // place: a directory by rename, an archive by packing to a temporary
 // sibling first. A failure leaves nothing that looks like an output.
-func writeSide(ctx context.Context, req *Request, tgtM sdk.Manifest, data sdk.Dataset, work string, res *Result) error {
+func writeSide(ctx context.Context, req *Request, ad *Resolved, data sdk.Dataset, work string, res *Result) error {
+	tgtM := ad.Info.Manifest
 	stage := filepath.Join(work, "output")
 	if req.To == ArchiveName {
 		// An archive copied to an archive keeps the provenance it had, so
@@ -323,8 +327,10 @@ func writeSide(ctx context.Context, req *Request, tgtM sdk.Manifest, data sdk.Da
 			return err
 		}
 	} else {
-		ad, _ := sdk.Lookup(req.To)
-		tgt := ad.(sdk.Target)
+		tgt, ok := ad.Adapter.(sdk.Target)
+		if !ok {
+			return fmt.Errorf("%s cannot be written", req.To)
+		}
 		if err := os.MkdirAll(stage, 0o755); err != nil {
 			return err
 		}
@@ -442,8 +448,12 @@ func Open(ctx context.Context, req Request) (sdk.Dataset, func(), error) {
 	notice := func(n sdk.Notice) {
 		req.Log.Warn().Str("code", n.Code).Str("record", n.Record).Str("file", n.File).Msg(n.Message)
 	}
-	ds, closeIn, err := readSide(ctx, &req, req.From, req.SourceOptions, req.Inputs, filepath.Join(work, "incoming"), "reading", notice)
-	return ds, func() { closeIn(); os.RemoveAll(work) }, err
+	src, err := resolve(ctx, req.Resolver, req.From)
+	if err != nil {
+		return nil, func() { os.RemoveAll(work) }, err
+	}
+	ds, closeIn, err := readSide(ctx, &req, src, req.SourceOptions, req.Inputs, filepath.Join(work, "incoming"), "reading", notice)
+	return ds, func() { closeIn(); src.close(); os.RemoveAll(work) }, err
 }
 
 // noticeSink sends a source's notices straight to the report (whose lists
