@@ -2,6 +2,7 @@ package pixtoome
 
 import (
 	"fmt"
+	"github.com/migrate-chat/migrate/plugins/pixtoome/check"
 	"strconv"
 	"strings"
 	"unicode"
@@ -50,59 +51,8 @@ func cleanTopic(s string) string {
 	return truncateRunes(s, MaxTopic, "...")
 }
 
-// validEmail follows the rules of the server's e-mail validator closely
-// enough to refuse what it would refuse: a dot-atom local part and a
-// domain of letter/digit/dash labels with an alphabetic top-level label.
-func validEmail(s string) bool {
-	if len(s) == 0 || len(s) > MaxEmail {
-		return false
-	}
-	at := strings.LastIndexByte(s, '@')
-	if at <= 0 || at == len(s)-1 {
-		return false
-	}
-	local, domain := s[:at], s[at+1:]
-	if len(local) > 64 {
-		return false
-	}
-	for atom := range strings.SplitSeq(local, ".") {
-		if atom == "" {
-			return false
-		}
-		for i := 0; i < len(atom); i++ {
-			c := atom[i]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+/=?^_`{|}~-", c) >= 0) {
-				return false
-			}
-		}
-	}
-	labels := strings.Split(domain, ".")
-	if len(labels) < 2 {
-		return false
-	}
-	for i, l := range labels {
-		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
-			return false
-		}
-		for j := 0; j < len(l); j++ {
-			c := l[j]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-				return false
-			}
-		}
-		if i == len(labels)-1 && !strings.HasPrefix(strings.ToLower(l), "xn--") {
-			if len(l) < 2 {
-				return false
-			}
-			for j := 0; j < len(l); j++ {
-				if c := l[j] | 0x20; c < 'a' || c > 'z' {
-					return false
-				}
-			}
-		}
-	}
-	return true
-}
+// validEmail is the check the importer makes of every address.
+func validEmail(s string) bool { return check.ValidEmail(s) }
 
 // emailLocal turns a username into an e-mail local part: letters, digits
 // and . _ - + kept, everything else replaced by '-'.
