@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -250,14 +251,38 @@ func acct(rep *report.Report, k sdk.Kind) string {
 	return fmt.Sprintf("in=%d written=%d merged=%d lost=%d", a.In, a.Written, a.Merged, a.NotImportedCount())
 }
 
-// sameWorkspace compares two workspaces record by record, as JSON.
+// sameWorkspace compares two workspaces record by record, as JSON, and
+// names the first record that differs.
 func sameWorkspace(a, b *adaptertest.Result) error {
 	enc := func(v any) string { j, _ := json.Marshal(v); return string(j) }
-	for _, pair := range [][2]any{{a.Users, b.Users}, {a.Rooms, b.Rooms}, {a.Conversations, b.Conversations},
-		{a.Emoji, b.Emoji}, {a.Messages, b.Messages}, {a.Attachments, b.Attachments}} {
-		if x, y := enc(pair[0]), enc(pair[1]); x != y {
-			return fmt.Errorf("\n%s\n!=\n%s", x, y)
+	diff := func(kind string, x, y []string) error {
+		for i := range max(len(x), len(y)) {
+			var l, r string
+			if i < len(x) {
+				l = x[i]
+			}
+			if i < len(y) {
+				r = y[i]
+			}
+			if l != r {
+				return fmt.Errorf("%s %d: %s != %s (%d and %d records)", kind, i, l, r, len(x), len(y))
+			}
 		}
+		return nil
 	}
-	return nil
+	each := func(n int, f func(int) any) []string {
+		out := make([]string, n)
+		for i := range n {
+			out[i] = enc(f(i))
+		}
+		return out
+	}
+	return errors.Join(
+		diff("user", each(len(a.Users), func(i int) any { return a.Users[i] }), each(len(b.Users), func(i int) any { return b.Users[i] })),
+		diff("room", each(len(a.Rooms), func(i int) any { return a.Rooms[i] }), each(len(b.Rooms), func(i int) any { return b.Rooms[i] })),
+		diff("conversation", each(len(a.Conversations), func(i int) any { return a.Conversations[i] }), each(len(b.Conversations), func(i int) any { return b.Conversations[i] })),
+		diff("emoji", each(len(a.Emoji), func(i int) any { return a.Emoji[i] }), each(len(b.Emoji), func(i int) any { return b.Emoji[i] })),
+		diff("message", each(len(a.Messages), func(i int) any { return a.Messages[i] }), each(len(b.Messages), func(i int) any { return b.Messages[i] })),
+		diff("attachment", each(len(a.Attachments), func(i int) any { return a.Attachments[i] }), each(len(b.Attachments), func(i int) any { return b.Attachments[i] })),
+	)
 }

@@ -28,6 +28,23 @@ type verdict struct {
 	reason             string
 	sender, room, conv string
 	key                uint64
+	// dupOf is the message a duplicate repeats.
+	dupOf msgRef
+}
+
+// msgRef names a message already decided in the merge: an existing one
+// (in nil) or an incoming one by its input id.
+type msgRef struct {
+	in *input
+	id string
+}
+
+// out is the message's merged id.
+func (r msgRef) out() string {
+	if r.in == nil {
+		return r.id
+	}
+	return r.in.msgID(r.id)
 }
 
 // stream is one sorted message sequence being merged.
@@ -138,8 +155,8 @@ func (p *plan) walk(ctx context.Context, visit func(m *sdk.Message, v *verdict) 
 	// fingerprints of the existing ones.
 	var (
 		now  time.Time
-		keys = map[uint64]struct{}{}
-		fps  = map[uint64]struct{}{}
+		keys = map[uint64]msgRef{}
+		fps  = map[uint64]msgRef{}
 		v    verdict
 		n    int
 	)
@@ -159,9 +176,10 @@ func (p *plan) walk(ctx context.Context, visit func(m *sdk.Message, v *verdict) 
 		v = verdict{in: s.in}
 		if s.in == nil {
 			v.fate = fateExisting
-			keys[hashKey(p.existingWS, m.ID, m.Extra)] = struct{}{}
-			keys[hashKey(p.existingWS, m.ID, nil)] = struct{}{}
-			fps[fingerprint(m.SentAt, m.Room, m.Conversation, m.Sender, m.Body)] = struct{}{}
+			ref := msgRef{id: m.ID}
+			keys[hashKey(p.existingWS, m.ID, m.Extra)] = ref
+			keys[hashKey(p.existingWS, m.ID, nil)] = ref
+			fps[fingerprint(m.SentAt, m.Room, m.Conversation, m.Sender, m.Body)] = ref
 		} else {
 			p.decide(s.in, m, &v, keys, fps)
 		}
@@ -183,7 +201,7 @@ func (p *plan) walk(ctx context.Context, visit func(m *sdk.Message, v *verdict) 
 }
 
 // decide settles an incoming message's fate.
-func (p *plan) decide(in *input, m *sdk.Message, v *verdict, keys, fps map[uint64]struct{}) {
+func (p *plan) decide(in *input, m *sdk.Message, v *verdict, keys, fps map[uint64]msgRef) {
 	var why string
 	if v.sender, why = in.outUser(m.Sender); v.sender == "" {
 		v.fate, v.reason = fateDrop, "sender: "+why
@@ -205,17 +223,17 @@ func (p *plan) decide(in *input, m *sdk.Message, v *verdict, keys, fps map[uint6
 		return
 	}
 	v.key = hashKey(in.wsKey, m.ID, m.Extra)
-	if _, dup := keys[v.key]; dup {
-		v.fate = fateDuplicate
+	if ref, dup := keys[v.key]; dup {
+		v.fate, v.dupOf = fateDuplicate, ref
 		return
 	}
 	if len(fps) > 0 {
-		if _, dup := fps[fingerprint(m.SentAt, v.room, v.conv, v.sender, m.Body)]; dup {
-			v.fate = fateDuplicate
+		if ref, dup := fps[fingerprint(m.SentAt, v.room, v.conv, v.sender, m.Body)]; dup {
+			v.fate, v.dupOf = fateDuplicate, ref
 			return
 		}
 	}
-	keys[v.key] = struct{}{}
+	keys[v.key] = msgRef{in: in, id: m.ID}
 	v.fate = fateWrite
 }
 
@@ -241,6 +259,10 @@ func (p *plan) planMessages(ctx context.Context) error {
 			merged++
 			for _, a := range m.Attachments {
 				v.in.dupListed[hashID(a)] = struct{}{}
+			}
+			if out := v.dupOf.out(); out != v.in.msgID(m.ID) {
+				// Replies to this message must find the one it repeats.
+				v.in.remap[hashID(m.ID)] = out
 			}
 		case fateDrop:
 			in++
@@ -319,8 +341,12 @@ func (in *input) refMsg(id string) string {
 	if id == "" {
 		return ""
 	}
-	if _, gone := in.droppedMsgs[hashID(id)]; gone {
+	h := hashID(id)
+	if _, gone := in.droppedMsgs[h]; gone {
 		return ""
+	}
+	if out, ok := in.remap[h]; ok {
+		return out
 	}
 	return in.msgID(id)
 }

@@ -42,6 +42,9 @@ type input struct {
 	droppedMsgs map[uint64]struct{}
 	listed      map[uint64]uint64
 	dupListed   map[uint64]struct{}
+	// remap gives, for duplicates whose merged id differs from the id of
+	// the message they repeat, that message's id.
+	remap map[uint64]string
 	// Settled by the attachment pass: attachments not imported although
 	// their message was.
 	droppedAtts map[uint64]struct{}
@@ -81,6 +84,7 @@ type plan struct {
 	// nExistingUsers counts the users at the head of users that the
 	// target already held.
 	nExistingUsers int
+	uncreated      []uncreated
 
 	counts map[sdk.Kind]int64
 	// existingMsgs and existingAtts count what the target held.
@@ -117,7 +121,7 @@ func (p *plan) run(ctx context.Context) error {
 			n: i + 1, ds: ds, ws: ws, wsKey: identity(ws), prefix: IDPrefix(ws),
 			users: map[string]*mapping{}, rooms: map[string]*mapping{}, convs: map[string]*mapping{},
 			droppedMsgs: map[uint64]struct{}{}, listed: map[uint64]uint64{},
-			dupListed: map[uint64]struct{}{}, droppedAtts: map[uint64]struct{}{},
+			dupListed: map[uint64]struct{}{}, remap: map[uint64]string{}, droppedAtts: map[uint64]struct{}{},
 		})
 	}
 	p.mergeWorkspace()
@@ -127,6 +131,7 @@ func (p *plan) run(ctx context.Context) error {
 			return err
 		}
 	}
+	p.settleUsers()
 	if err := p.findAdmin(); err != nil {
 		return err
 	}

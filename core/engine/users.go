@@ -37,6 +37,16 @@ func (p *plan) addUser(u *sdk.User, key string) {
 	setOnce(p.userIdx.byMention, fold(u.MentionName), i)
 }
 
+// alias makes an incoming user's names find the merged user it became,
+// so that another incoming user with the same names finds it too, however
+// the two were matched; without this the outcome would depend on the
+// order in which users come.
+func (p *plan) alias(u *sdk.User, i int) {
+	setOnce(p.userIdx.byLogin, fold(u.Username), i)
+	setOnce(p.userIdx.byLogin, fold(u.Email), i)
+	setOnce(p.userIdx.byMention, fold(u.MentionName), i)
+}
+
 // match finds the merged user an incoming one is, if any.
 func (p *plan) matchUser(u *sdk.User, key string) (int, bool) {
 	if i, ok := p.userIdx.byKey[key]; ok {
@@ -76,17 +86,17 @@ func (p *plan) planUser(in *input, src *sdk.User) {
 	}
 	if i, ok := p.matchUser(src, key); ok {
 		t := p.users[i]
+		p.alias(src, i)
 		in.users[src.ID] = &mapping{out: t.ID, name: name}
 		acc.Count(sdk.KindUser, 1, 1, 1)
 		p.notify(sdk.LevelWarning, CodeUserMapped, sdk.KindUser, src.ID, MsgUserMapped, name, display(t))
 		return
 	}
 	lose := func(reason string) {
+		// Not yet: a user of a later input may still match (see
+		// settleUsers), as it would on the next run.
 		in.users[src.ID] = &mapping{name: name, reason: reason}
-		acc.Count(sdk.KindUser, 1, 0, 0)
-		acc.Lose(sdk.KindUser, src.ID, reason)
-		p.notify(sdk.LevelError, CodeUserCreateFailed, sdk.KindUser, src.ID,
-			"The user %s was not imported: %s. Their messages, files and one-to-one chats are not imported either.", name, reason)
+		p.uncreated = append(p.uncreated, uncreated{in, src, key})
 	}
 	if strings.TrimSpace(src.Username+src.Email+src.MentionName+src.DisplayName) == "" {
 		lose("the user has no username, e-mail address, @mention name or name")
@@ -160,7 +170,50 @@ func (p *plan) planUser(in *input, src *sdk.User) {
 	u.Extra = withKey(src.Extra, in.wsKey, src.ID, p.outWS, u.ID)
 	in.users[src.ID] = &mapping{out: u.ID, name: name}
 	p.addUser(&u, key)
+	p.alias(src, len(p.users)-1)
 	acc.Count(sdk.KindUser, 1, 1, 0)
+}
+
+// uncreated is an incoming user who could not be created.
+type uncreated struct {
+	in  *input
+	src *sdk.User
+	key string
+}
+
+// settleUsers gives each user who could not be created a last chance to
+// match a user created from a later input, so that the outcome does not
+// depend on the order of the inputs, and accounts for the rest.
+func (p *plan) settleUsers() {
+	// Each match adds aliases that may let another user match, so go on
+	// until nothing changes.
+	rest := p.uncreated
+	for changed := true; changed; {
+		changed = false
+		var still []uncreated
+		for _, x := range rest {
+			m := x.in.users[x.src.ID]
+			if i, ok := p.matchUser(x.src, x.key); ok {
+				t := p.users[i]
+				p.alias(x.src, i)
+				m.out, m.reason = t.ID, ""
+				p.rep.Count(sdk.KindUser, 1, 1, 1)
+				p.notify(sdk.LevelWarning, CodeUserMapped, sdk.KindUser, x.src.ID, MsgUserMapped, m.name, display(t))
+				changed = true
+				continue
+			}
+			still = append(still, x)
+		}
+		rest = still
+	}
+	for _, x := range rest {
+		m := x.in.users[x.src.ID]
+		p.rep.Count(sdk.KindUser, 1, 0, 0)
+		p.rep.Lose(sdk.KindUser, x.src.ID, m.reason)
+		p.notify(sdk.LevelError, CodeUserCreateFailed, sdk.KindUser, x.src.ID,
+			"The user %s was not imported: %s. Their messages, files and one-to-one chats are not imported either.", m.name, m.reason)
+	}
+	p.uncreated = nil
 }
 
 // findAdmin settles the group admin who owns rooms whose owner is missing.
