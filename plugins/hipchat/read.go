@@ -1240,10 +1240,11 @@ func (r *reader) emitRooms() error {
 				add = append(add, u)
 			}
 			slices.SortFunc(add, compareIDs)
+			listed := len(st.rec.Members)
 			st.rec.Members = append(st.rec.Members, add...)
 			st.rec.MembersInferred = true
 			r.notice(sdk.Notice{Code: "members-inferred", Kind: sdk.KindRoom, Record: st.rec.ID,
-				Message: fmt.Sprintf("room %s (%q): HipChat does not export who belongs to a public room; %d members were inferred from who wrote or was mentioned there", st.rec.ID, st.rec.Name, len(st.rec.Members))})
+				Message: fmt.Sprintf("room %s (%q): HipChat does not export who belongs to a public room; besides the %d listed, %d members were inferred from who wrote or was mentioned there", st.rec.ID, st.rec.Name, listed, len(add))})
 		}
 		if err := r.emit(st.rec); err != nil {
 			return err

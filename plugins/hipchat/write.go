@@ -515,16 +515,16 @@ type outAttachment struct {
 }
 
 type outMessage struct {
-	Attachment     *outAttachment `json:"attachment,omitempty"`
-	AttachmentPath *string        `json:"attachment_path,omitempty"`
-	Color          string         `json:"color,omitempty"`
-	ID             string         `json:"id"`
-	Mentions       []any          `json:"mentions,omitempty"`
-	Message        string         `json:"message"`
-	MessageFormat  string         `json:"message_format,omitempty"`
-	Receiver       *outPerson     `json:"receiver,omitempty"`
-	Sender         any            `json:"sender"`
-	Timestamp      string         `json:"timestamp"`
+	Attachment     json.RawMessage `json:"attachment,omitempty"`
+	AttachmentPath *string         `json:"attachment_path,omitempty"`
+	Color          string          `json:"color,omitempty"`
+	ID             string          `json:"id"`
+	Mentions       *[]any          `json:"mentions,omitempty"`
+	Message        string          `json:"message"`
+	MessageFormat  string          `json:"message_format,omitempty"`
+	Receiver       *outPerson      `json:"receiver,omitempty"`
+	Sender         any             `json:"sender"`
+	Timestamp      string          `json:"timestamp"`
 }
 
 func (w *writer) person(id string) outPerson {
@@ -608,9 +608,10 @@ func (w *writer) spillMessage(m *sdk.Message) error {
 		}
 		out.Sender = p
 	}
+	mentions := []any{}
 	for _, x := range m.Mentions {
 		if id, ok := w.hcUserID(x.User); ok && x.Kind == sdk.MentionUser {
-			out.Mentions = append(out.Mentions, id)
+			mentions = append(mentions, id)
 		}
 	}
 	if len(m.Reactions) > 0 {
@@ -645,11 +646,19 @@ func (w *writer) spillMessage(m *sdk.Message) error {
 		}
 	}
 
+	// The export writes "mentions" on people's messages and "attachment"
+	// (null when there is none) on those that can carry a file.
+	if typ == typeUser || typ == typePrivate {
+		out.Mentions = &mentions
+	}
+	if typ == typeUser || typ == typePrivate || typ == typeNotification {
+		out.Attachment = json.RawMessage("null")
+	}
 	// Attachments: HipChat has one per message.
 	if atts := w.attsByMsg[m.ID]; len(atts) > 0 && (typ == typeUser || typ == typePrivate || typ == typeNotification) {
 		a := atts[0]
 		rel, dest := w.attachmentPath(m, a)
-		out.Attachment = &outAttachment{Name: a.Name, Path: rel, Size: a.Size, URL: a.URL}
+		out.Attachment, _ = json.Marshal(outAttachment{Name: a.Name, Path: rel, Size: a.Size, URL: a.URL})
 		out.AttachmentPath = &rel
 		switch {
 		case a.SHA256 == "":
@@ -816,7 +825,7 @@ func (w *writer) summary() {
 	}
 	say("oto-omitted", "oto-omitted", "%d one-to-one messages are not written: include-oto is off (as with hipchat export without --include_oto)")
 	say("files-omitted", "files-omitted", "%d attachments are written as links only: include-attachments is off (as with hipchat export without --include_attachments)")
-	say("files-absent", "files-absent", "%d attachments had no content in the source (it was exported without files); they are written as links only")
+	say("files-absent", "files-absent", "%d attachments had no content in the source (exported without files, or missing from the export); they are written as links only")
 	say("reactions", "reactions-dropped", "%d messages had reactions; HipChat has none, so they are not written")
 	say("threads", "threads-flattened", "%d messages were replies in threads; HipChat has no threads, so they are written as plain messages")
 	say("edits", "edits-dropped", "%d messages had an edit history; HipChat keeps only the last text, which is written")
