@@ -182,6 +182,12 @@ func (r *run) run() error {
 	var messageFiles []*inputFile
 	for _, f := range files {
 		switch f.shape {
+		case shapeRooms, shapeUsers:
+			r.total += f.size
+		}
+	}
+	for _, f := range files {
+		switch f.shape {
 		case shapeRooms:
 			err = r.readRooms(f)
 		case shapeUsers:
@@ -349,7 +355,7 @@ func (r *run) sniff(f *inputFile) (shape, error) {
 		}
 		kind, err := sniffObject(j)
 		if err != nil {
-			return bad(err)
+			return shapeNone, fmt.Errorf("gitter: %s: record 1: %w", f.display, err)
 		}
 		switch kind {
 		case objMessage:
@@ -363,7 +369,7 @@ func (r *run) sniff(f *inputFile) (shape, error) {
 	case '{':
 		kind, err := sniffObject(j)
 		if err != nil {
-			return bad(err)
+			return shapeNone, fmt.Errorf("gitter: %s: record 1: %w", f.display, err)
 		}
 		switch kind {
 		case objItems:
@@ -540,7 +546,13 @@ func (r *run) finish() error {
 	for _, n := range r.opts.Strings(optOwners) {
 		roles[strings.ToLower(strings.TrimPrefix(strings.TrimSpace(n), "@"))] = sdk.RoleOwner
 	}
-	for name, role := range roles {
+	names := make([]string, 0, len(roles))
+	for name := range roles {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		role := roles[name]
 		if name == "" {
 			continue
 		}

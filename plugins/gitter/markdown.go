@@ -417,7 +417,7 @@ func isBlockquote(line string) bool {
 // list item, or quote) that line belongs to, so that Gitter showed a line
 // break between them.
 func continuesParagraph(line, next string) bool {
-	if isBlank(next) || openingFence(next) != "" || isListItem(next) ||
+	if isBlank(next) || openingFence(next) != "" || (isListItem(next) && orderedParen(next) < 0) ||
 		isATXHeading(next) || headingFix(next) >= 0 || isThematicBreak(next) ||
 		isSetextUnderline(next) || isDelimiterRow(next) ||
 		strings.HasPrefix(strings.TrimSpace(next), "$$") {
@@ -461,7 +461,7 @@ func isRepoByte(c byte) bool {
 }
 
 func isMentionByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.'
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c >= 0x80
 }
 
 // inline rewrites the inline constructs of one line outside code spans.
@@ -672,11 +672,11 @@ func writeIssue(out *strings.Builder, text, repo, number string) {
 }
 
 // writeMentionName writes a username so that CommonMark shows it as is:
-// '*' anywhere and '_' at its edges would start emphasis.
+// a '_' at its edges could start or end emphasis.
 func writeMentionName(out *strings.Builder, name string) {
 	for k := 0; k < len(name); k++ {
 		c := name[k]
-		if c == '*' || (c == '_' && (k == 0 || k == len(name)-1)) {
+		if c == '_' && (k == 0 || k == len(name)-1) {
 			out.WriteByte('\\')
 		}
 		out.WriteByte(c)
