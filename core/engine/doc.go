@@ -58,6 +58,15 @@
 // makes one streaming pass over the messages and attachments to settle the
 // account. The Dataset it returns is lazy: each pass over Messages merges the
 // sorted input streams again (k-way, by time) and maps every message on the
-// fly. Memory grows with users, rooms, attachments (a few dozen bytes each)
-// and messages not imported (the same), never with the messages imported.
+// fly. Memory grows with users, rooms, attachments (a few dozen bytes each),
+// messages not imported, and duplicates found under another id (the same
+// each, so that replies and files can follow them), never with the
+// messages imported. Merge itself holds no message: a target may iterate
+// the result as often as it likes, and the account, settled by the
+// planning pass, does not change.
+//
+// Limits: a message counts as a duplicate only at the very same instant,
+// so a target that rounds times (say, to milliseconds) defeats the check
+// by time and leaves the source key, if the target kept Extra; a reply
+// whose thread root is not in its own input keeps the reference as is.
 package engine

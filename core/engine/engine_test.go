@@ -438,3 +438,30 @@ func TestRerunAddsNothingTwice(t *testing.T) {
 		}
 	}
 }
+
+func TestDryRunComputesTheReportOnly(t *testing.T) {
+	in := newWS("gitter", "gitter.im").user("u", "jane@example.com", "", "").user("z", "", "", "", func(u *sdk.User) { u.DisplayName = "" }).
+		room("r", "Engineering", "", false).msg("m1", "r", "u", 1, "a").msg("m2", "r", "z", 2, "b")
+	req := Request{Incoming: []sdk.Dataset{in.ds()}, Existing: existingHipChat().ds()}
+	_, full := merge(t, req)
+	req.DryRun = true
+	d, dry, err := Merge(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dry.Close()
+	if d != nil {
+		t.Fatal("a dry run returned a dataset to write")
+	}
+	if !dry.DryRun {
+		t.Error("the report does not say it was a dry run")
+	}
+	for _, k := range []sdk.Kind{sdk.KindUser, sdk.KindRoom, sdk.KindMessage} {
+		if acct(dry, k) != acct(full, k) {
+			t.Errorf("%s: dry run %s, real run %s", k, acct(dry, k), acct(full, k))
+		}
+	}
+	if w, _ := dry.NoticeCount(); w == 0 {
+		t.Error("the dry run reported no warnings")
+	}
+}
