@@ -326,7 +326,7 @@ type source struct {
 	// attachments by message id; emitted once their message is.
 	attByMsg   map[int64][]*attRef
 	attOrder   []*attRef
-	uploads    map[string]string // s3_path -> path under uploads/
+	uploads    map[string]zFileRecord // by s3_path
 	reacts     map[int64][]zReaction
 	emojiNames map[string]bool
 	pairs      map[[2]int64]bool
@@ -348,7 +348,7 @@ func (a *Adapter) Read(ctx context.Context, req *sdk.ReadRequest, out sdk.Sink) 
 	}
 	in := req.Inputs[0]
 	s := &source{fsys: in.FS, dir: ".", out: out, ctx: ctx, users: map[int64]*sdk.User{}, byName: map[string][]int64{},
-		recip: map[int64]zRecipient{}, attByMsg: map[int64][]*attRef{}, uploads: map[string]string{},
+		recip: map[int64]zRecipient{}, attByMsg: map[int64][]*attRef{}, uploads: map[string]zFileRecord{},
 		reacts: map[int64][]zReaction{}, emojiNames: map[string]bool{}, pairs: map[[2]int64]bool{}}
 	if in.Entry != "" {
 		s.dir = path.Dir(in.Entry)
@@ -656,7 +656,7 @@ func (s *source) readAttachments() error {
 		return err
 	}
 	for _, r := range recs {
-		s.uploads[r.S3Path] = r.Path
+		s.uploads[r.S3Path] = r
 	}
 	f, err := s.open("attachment.json")
 	if errors.Is(err, fs.ErrNotExist) {
@@ -892,7 +892,11 @@ func (s *source) finish() error {
 		if row.ContentType != nil {
 			a.ContentType = *row.ContentType
 		}
-		p, ok := s.uploads[row.PathID]
+		rec, ok := s.uploads[row.PathID]
+		p := rec.Path
+		if a.ContentType == "" && rec.ContentType != nil {
+			a.ContentType = *rec.ContentType
+		}
 		var ref2 *sdk.BlobRef
 		var err error
 		if ok {

@@ -60,6 +60,7 @@ type userInfo struct {
 	ambiguous bool
 	idle      bool
 	sent      int
+	firstSent time.Time
 	lastSent  time.Time
 	avatar    string // avatar path under avatars/, when written
 }
@@ -653,6 +654,9 @@ func (w *writer) scanMessages() error {
 		w.msgCount++
 		ui := pl.sender
 		ui.sent++
+		if ui.firstSent.IsZero() || m.SentAt.Before(ui.firstSent) {
+			ui.firstSent = m.SentAt
+		}
 		if m.SentAt.After(ui.lastSent) {
 			ui.lastSent = m.SentAt
 		}
@@ -998,9 +1002,13 @@ func (w *writer) userRow(ui *userInfo) []byte {
 	o.null("bot_owner")
 	o.int("role", int64(ui.role))
 	o.bool("is_mirror_dummy", false)
+	// Without a join date, a user joined no later than their first message.
 	joined := w.refTime
-	if u.CreatedAt != nil {
+	switch {
+	case u.CreatedAt != nil:
 		joined = *u.CreatedAt
+	case !ui.firstSent.IsZero():
+		joined = ui.firstSent
 	}
 	o.time("date_joined", joined)
 	if !ui.lastSent.IsZero() {
