@@ -38,9 +38,9 @@ func run(args []string) error {
 		out      = fs.String("o", "", "output file or directory")
 		users    = fs.Int("users", 0, "number of users (0: grows with --messages)")
 		rooms    = fs.Int("rooms", 0, "number of rooms (0: grows with --messages)")
-		attach   = fs.Float64("attachments", -1, "share of messages with a file, 0..1 (negative: default 0.004)")
+		attach   = fs.Float64("attachments", -1, "share of messages with a file, 0..1; 0 for none (default 0.004)")
 		maxAtt   = fs.Int64("max-attachment-size", 0, "largest file in bytes (0: 4 MiB)")
-		direct   = fs.Float64("direct", -1, "share of direct messages where the format has them (negative: default 0.10)")
+		direct   = fs.Float64("direct", -1, "share of direct messages where the format has them, 0..1; 0 for none (default 0.10)")
 		passFile = fs.String("passphrase-file", "", "file holding the passphrase for encrypted archives")
 		level    = fs.Int("gzip-level", 0, "gzip level for HipChat archives, 1..9 (0: 1, fastest)")
 		list     = fs.Bool("list", false, "list the formats and exit")
@@ -74,9 +74,19 @@ func run(args []string) error {
 		}
 		pass = strings.TrimRight(string(b), "\r\n")
 	}
+	// The library reads 0 as "default" and a negative share as "none".
+	share := func(v float64) float64 {
+		switch {
+		case v < 0:
+			return 0
+		case v == 0:
+			return -1
+		}
+		return v
+	}
 	cfg := gen.Config{
 		Messages: *messages, Seed: *seed, Users: *users, Rooms: *rooms,
-		AttachmentRate: *attach, MaxAttachmentSize: *maxAtt, DirectShare: *direct,
+		AttachmentRate: share(*attach), MaxAttachmentSize: *maxAtt, DirectShare: share(*direct),
 		Passphrase: pass, GzipLevel: *level,
 	}
 	start := time.Now()

@@ -219,6 +219,7 @@ func (g *generator) eachRoomMessage(ctx context.Context, s *stream, fn func(m *M
 }
 
 func genGitterREST(ctx context.Context, g *generator, out string) (string, error) {
+	out = outputPath(out, "gitter_data.json")
 	return out, writeFile(out, func(w io.Writer) error {
 		j := newJW(w)
 		j.ascii, j.indent = true, " "
@@ -239,6 +240,7 @@ func genGitterREST(ctx context.Context, g *generator, out string) (string, error
 }
 
 func genGitterItems(ctx context.Context, g *generator, out string) (string, error) {
+	out = outputPath(out, "gitter_items.json")
 	return out, writeFile(out, func(w io.Writer) error {
 		j := newJW(w)
 		gw := &gitterWriter{g: g, j: j, style: gitterStyle{room: len(g.rooms) > 1}}

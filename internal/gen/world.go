@@ -20,13 +20,14 @@ type Config struct {
 	// Users and Rooms default to values that grow slowly with Messages.
 	Users int
 	Rooms int
-	// AttachmentRate is the share of messages that carry a file; negative
-	// means the default (0.4 %), zero means none.
+	// AttachmentRate is the share of messages that carry a file; zero
+	// means the default (0.4 %), negative means none.
 	AttachmentRate float64
 	// MaxAttachmentSize caps a file's size; 0 means 4 MiB.
 	MaxAttachmentSize int64
 	// DirectShare is the share of messages that are direct messages, for
-	// formats that have them; negative means the default (10 %).
+	// formats that have them; zero means the default (10 %), negative
+	// means none.
 	DirectShare float64
 	// ExportTime is when the export was taken; zero means a fixed date
 	// that suits the format.
@@ -108,14 +109,20 @@ func (c Config) withDefaults(format string) Config {
 	if c.Rooms <= 0 {
 		c.Rooms = int(math.Min(2000, math.Max(3, float64(c.Messages)/4000)))
 	}
-	if c.AttachmentRate < 0 {
+	switch {
+	case c.AttachmentRate == 0:
 		c.AttachmentRate = 0.004
+	case c.AttachmentRate < 0:
+		c.AttachmentRate = 0
 	}
 	if c.MaxAttachmentSize <= 0 {
 		c.MaxAttachmentSize = 4 << 20
 	}
-	if c.DirectShare < 0 {
+	switch {
+	case c.DirectShare == 0:
 		c.DirectShare = 0.10
+	case c.DirectShare < 0:
+		c.DirectShare = 0
 	}
 	if c.ExportTime.IsZero() {
 		switch format {
@@ -174,7 +181,7 @@ func newWorld(cfg Config, direct bool) *world {
 		s.mulA, s.addB = coprimeStep(r, cfg.Users), r.IntN(cfg.Users)
 		s.name = roomName(i, r)
 		s.topic = pick(r, roomTopics)
-		if r.Float64() < 0.3 {
+		if r.Float64() < 0.3 || i == 1 {
 			s.notifyRate = 0.02 + r.Float64()*0.15
 		}
 		w.rooms = append(w.rooms, s)
