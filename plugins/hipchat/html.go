@@ -412,7 +412,7 @@ func (c *mdConv) closeMark(stack *[]int, mark string) {
 	body := s[at+len(mark):]
 	inner := strings.TrimSpace(body)
 	lead := ""
-	if strings.HasPrefix(body, " ") {
+	if strings.HasPrefix(body, " ") && at > 0 && s[at-1] != '\n' && s[at-1] != ' ' {
 		lead = " "
 	}
 	trail := ""
