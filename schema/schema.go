@@ -24,8 +24,9 @@ var files embed.FS
 // BaseURL is the base of every schema's $id.
 const BaseURL = "https://schemas.migrate-chat.invalid/v1/"
 
-// Names lists the schemas by the record kind (or "manifest") they describe.
-var Names = []string{"workspace", "user", "room", "conversation", "emoji", "message", "attachment", "manifest"}
+// Names lists the schemas by the record kind (or "manifest", "report") they
+// describe.
+var Names = []string{"workspace", "user", "room", "conversation", "emoji", "message", "attachment", "manifest", "report"}
 
 var (
 	compileOnce sync.Once

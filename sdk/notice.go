@@ -21,6 +21,9 @@ type Notice struct {
 	Message string `json:"message"`
 	Kind    Kind   `json:"kind,omitempty"`
 	Record  string `json:"record,omitempty"`
+	// Detail adds what Message leaves out (Message keeps HipChat's exact
+	// wording where there is one).
+	Detail string `json:"detail,omitempty"`
 	// File is the input file the notice is about, when there is one.
 	File    string `json:"file,omitempty"`
 	Skipped bool   `json:"skipped,omitempty"`

@@ -128,6 +128,8 @@ type Conversation struct {
 	Participants []string   `json:"participants"`
 	Group        bool       `json:"group,omitempty"`
 	CreatedAt    *time.Time `json:"created_at,omitempty"`
+	// Extra keeps source fields that have no canonical home.
+	Extra map[string]string `json:"extra,omitempty"`
 }
 
 // Emoji is a custom emoji (HipChat "emoticon").

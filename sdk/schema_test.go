@@ -28,7 +28,7 @@ func fullRecords() []Record {
 		&Room{ID: "r", Name: "General", Topic: "t", Description: "d", Private: true, Archived: true, Owner: "1",
 			Admins: []string{"1"}, Members: []string{"1"}, MembersInferred: true, GuestAccess: true, CreatedAt: &t,
 			Repository: "o/r", Extra: extra},
-		&Conversation{ID: "c", Participants: []string{"1", "2"}, Group: true, CreatedAt: &t},
+		&Conversation{ID: "c", Participants: []string{"1", "2"}, Group: true, CreatedAt: &t, Extra: extra},
 		&Emoji{ID: "e", Shortcode: "yasss", Image: blob, ImageURL: "https://e", Creator: "1", Deleted: true, Extra: extra},
 		&Message{ID: "m", Kind: MessageEmote, Room: "r", Sender: "1", SenderName: "JIRA", SentAt: t, EditedAt: &t,
 			Edits: []Edit{{EditedAt: t, Body: "old", Editor: "1"}}, Body: "new", Original: "new", OriginalFormat: "text",
