@@ -1,6 +1,7 @@
 package gitter
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -39,6 +40,34 @@ type syntaxError struct {
 }
 
 func (e *syntaxError) Error() string { return fmt.Sprintf("%s at byte %d", e.msg, e.off) }
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// plainRun returns how many leading bytes of b need no attention inside a
+// JSON string: printable ASCII other than '"' and '\\'. It looks at eight
+// bytes at a time, which makes long texts and skipped html cheap.
+func plainRun(b []byte) int {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q := x ^ ('"' * lsb)
+		bs := x ^ ('\\' * lsb)
+		m := ((q - lsb) &^ q) | ((bs - lsb) &^ bs) | ((x - 0x20*lsb) &^ x) | x
+		if m&msb != 0 {
+			break
+		}
+	}
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c == '"' || c == '\\' || c < 0x20 || c >= 0x80 {
+			break
+		}
+	}
+	return i
+}
 
 // errTruncated is wrapped by errors about input that ends too soon.
 var errTruncated = errors.New("unexpected end of input (the file looks truncated)")
@@ -123,6 +152,15 @@ func (j *jsonReader) ensure(k int) bool {
 // peek skips white space and returns the next byte without consuming it;
 // io.EOF at the end of input.
 func (j *jsonReader) peek() (byte, error) {
+	if j.pos < j.n {
+		if c := j.buf[j.pos]; c > ' ' {
+			return c, nil
+		}
+	}
+	return j.peekSlow()
+}
+
+func (j *jsonReader) peekSlow() (byte, error) {
 	for {
 		for j.pos < j.n {
 			c := j.buf[j.pos]
@@ -142,7 +180,12 @@ func (j *jsonReader) peek() (byte, error) {
 
 // peekValue is peek where the end of input is an error.
 func (j *jsonReader) peekValue() (byte, error) {
-	c, err := j.peek()
+	if j.pos < j.n {
+		if c := j.buf[j.pos]; c > ' ' {
+			return c, nil
+		}
+	}
+	c, err := j.peekSlow()
 	if err == io.EOF {
 		return 0, j.truncated()
 	}
@@ -207,6 +250,15 @@ func (j *jsonReader) nextKey(first *bool, dst []byte) (key []byte, ok bool, err 
 	if c != '"' {
 		return nil, false, j.errorf("expected a member name, found %s", describe(c))
 	}
+	// Fast path: a plain key wholly in the buffer, followed by ':', is
+	// returned in place.
+	if p := j.pos + 1; p < j.n {
+		e := p + plainRun(j.buf[p:j.n])
+		if e+1 < j.n && j.buf[e] == '"' && j.buf[e+1] == ':' {
+			j.pos = e + 2
+			return j.buf[p:e], true, nil
+		}
+	}
 	key, err = j.readString(dst)
 	if err != nil {
 		return nil, false, err
@@ -252,14 +304,7 @@ func (j *jsonReader) readString(dst []byte) ([]byte, error) {
 	}
 	for {
 		buf := j.buf[:j.n]
-		i := j.pos
-		for i < len(buf) {
-			c := buf[i]
-			if c == '"' || c == '\\' || c < 0x20 || c >= 0x80 {
-				break
-			}
-			i++
-		}
+		i := j.pos + plainRun(buf[j.pos:])
 		dst = append(dst, buf[j.pos:i]...)
 		j.pos = i
 		if i == len(buf) {
@@ -369,14 +414,7 @@ func (j *jsonReader) skipString() error {
 	}
 	for {
 		buf := j.buf[:j.n]
-		i := j.pos
-		for i < len(buf) {
-			c := buf[i]
-			if c == '"' || c == '\\' || c < 0x20 || c >= 0x80 {
-				break
-			}
-			i++
-		}
+		i := j.pos + plainRun(buf[j.pos:])
 		j.pos = i
 		if i == len(buf) {
 			if !j.fill() {

@@ -60,7 +60,7 @@ func TestTranslate(t *testing.T) {
 		{name: "file link", in: "[image.png](https://files.gitter.im/org/room/ck1D/image.png)", want: "[image.png](https://files.gitter.im/org/room/ck1D/image.png)",
 			files: []string{"https://files.gitter.im/org/room/ck1D/image.png"}},
 		{name: "thumbnail folded into file", in: "[![image.png](https://files.gitter.im/org/room/ck1D/thumb/image.png)](https://files.gitter.im/org/room/ck1D/image.png)",
-			want: "[![image.png](https://files.gitter.im/org/room/ck1D/thumb/image.png)](https://files.gitter.im/org/room/ck1D/image.png)",
+			want:  "[![image.png](https://files.gitter.im/org/room/ck1D/thumb/image.png)](https://files.gitter.im/org/room/ck1D/image.png)",
 			files: []string{"https://files.gitter.im/org/room/ck1D/image.png"}},
 		{name: "bare file url", in: "https://files.gitter.im/org/room/AbCd/report%20v2.pdf",
 			want: "<https://files.gitter.im/org/room/AbCd/report%20v2.pdf>", files: []string{"https://files.gitter.im/org/room/AbCd/report%20v2.pdf"}},

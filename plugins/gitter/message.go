@@ -509,11 +509,16 @@ func (r *run) handleMessage(fc *fileCtx, idx int) error {
 	f := fc.f
 	bad := fc.j.badUTF8
 	fc.j.badUTF8 = false
-	rec := "#" + strconv.Itoa(idx)
-	if len(m.id) > 0 {
-		rec = string(m.id)
+	// rec and where name the record in notices; they are only built when
+	// needed, which is rarely.
+	var rec, where string
+	if m.fieldErr != "" || len(m.id) == 0 || bad || len(m.sent) != 24 || (len(m.parentID) > 0) || m.fromKind == fromNone || m.fromKind == fromID {
+		rec = "#" + strconv.Itoa(idx)
+		if len(m.id) > 0 {
+			rec = string(m.id)
+		}
+		where = f.display + ": " + recordName(idx, m.id)
 	}
-	where := fmt.Sprintf("%s: %s", f.display, recordName(idx, m.id))
 	if m.fieldErr != "" {
 		r.skip(f, rec, "bad-field", where+": "+m.fieldErr+"; the message was left out")
 		return nil
@@ -527,7 +532,7 @@ func (r *run) handleMessage(fc *fileCtx, idx int) error {
 		return nil
 	}
 	if !r.seen.add(m.id) {
-		r.skip(f, rec, "duplicate-id", where+": another message with this id was read before; the first one was kept")
+		r.skip(f, string(m.id), "duplicate-id", f.display+": "+recordName(idx, m.id)+": another message with this id was read before; the first one was kept")
 		return nil
 	}
 	var sender *userEntry
@@ -554,6 +559,7 @@ func (r *run) handleMessage(fc *fileCtx, idx int) error {
 	}
 	sent, err := parseTime(m.sent)
 	if err != nil || len(m.sent) == 0 {
+		rec, where = string(m.id), f.display+": "+recordName(idx, m.id)
 		if k, ok := objectID(m.id); ok {
 			sent = time.Unix(int64(k[0])<<24|int64(k[1])<<16|int64(k[2])<<8|int64(k[3]), 0).UTC()
 			r.warn(f, sdk.KindMessage, rec, "time-from-id", where+": the message has no valid \"sent\" time; the time was taken from its id")
@@ -618,13 +624,13 @@ func (r *run) handleMessage(fc *fileCtx, idx int) error {
 		out.Attachments = append(out.Attachments, aid)
 		at := &sdk.Attachment{ID: aid, Message: id, Name: fileName(u), URL: u, Uploader: sender.rec.ID, CreatedAt: &out.SentAt, ContentType: contentType(u)}
 		if err := r.out.Emit(at); err != nil {
-			return fmt.Errorf("gitter: %s: attachment %s: %w", where, aid, err)
+			return fmt.Errorf("gitter: %s: %s: attachment %s: %w", f.display, recordName(idx, m.id), aid, err)
 		}
 	}
 	room.messages++
 	r.emitted++
 	if err := r.out.Emit(out); err != nil {
-		return fmt.Errorf("gitter: %s: %w", where, err)
+		return fmt.Errorf("gitter: %s: %s: %w", f.display, recordName(idx, m.id), err)
 	}
 	return nil
 }
@@ -656,7 +662,10 @@ func (r *run) mentions(out *sdk.Message, room *roomState, sender *userEntry) {
 			case mm.group || strings.EqualFold(name, "/all") || (strings.EqualFold(name, "all") && len(mm.userID) == 0):
 				add(sdk.Mention{Kind: sdk.MentionAll, Text: "all"})
 			case len(mm.userID) > 0:
-				e := r.users.mentioned(string(mm.userID), name)
+				e := r.users.lookupBytes(mm.userID, nil)
+				if e == nil {
+					e = r.users.mentioned(string(mm.userID), name)
+				}
 				add(sdk.Mention{Kind: sdk.MentionUser, User: e.rec.ID, Text: name})
 			case name != "":
 				x := sdk.Mention{Kind: sdk.MentionUser, Text: name}
