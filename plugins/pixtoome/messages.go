@@ -36,22 +36,72 @@ func (w *writer) openMsgFile(n int) (*msgFile, error) {
 	return &msgFile{f: f, umFirst: true, msgs: make([]byte, 0, 1<<20), ums: make([]byte, 0, 1<<18)}, nil
 }
 
-func (mf *msgFile) flushUMs() {
-	mf.f.Write(mf.ums)
+// flushUMs hands the pending usermessage rows straight to the file,
+// past the bufio buffer, to save a copy of the bulk of the output.
+func (mf *msgFile) flushUMs() error {
+	if len(mf.ums) == 0 {
+		return nil
+	}
+	if err := mf.f.Flush(); err != nil {
+		return err
+	}
+	_, err := mf.f.f.Write(mf.ums)
 	mf.ums = mf.ums[:0]
+	return err
 }
 
 func (mf *msgFile) close() error {
-	mf.flushUMs()
+	if err := mf.flushUMs(); err != nil {
+		mf.f.f.Close()
+		return fmt.Errorf("%s: %w", mf.f.name, err)
+	}
 	mf.f.WriteString("\n],\n\"zerver_message\":[")
 	mf.f.Write(mf.msgs)
 	mf.f.WriteString("\n]}\n")
 	return mf.f.Close()
 }
 
-// userMessage appends one usermessage row.
+// counter is a decimal number kept as digits, incremented in place: the
+// usermessage id changes on every row, and this is cheaper than
+// formatting it each time.
+type counter struct{ digits []byte }
+
+func (c *counter) next() []byte {
+	if c.digits == nil {
+		c.digits = append(make([]byte, 0, 20), '0')
+	}
+	i := len(c.digits) - 1
+	for ; i >= 0; i-- {
+		if c.digits[i] != '9' {
+			c.digits[i]++
+			return c.digits
+		}
+		c.digits[i] = '0'
+	}
+	c.digits = append(c.digits[:1], c.digits...)
+	c.digits[0] = '1'
+	return c.digits
+}
+
+// umTail is the end of a usermessage row for one message and flags value.
+type umTail struct {
+	msg   int64
+	flags int
+	b     []byte
+}
+
+// userMessage appends one usermessage row. The user's id and the row's
+// tail are preformatted, so a row is a handful of copies.
 func (w *writer) userMessage(mf *msgFile, user, msg int64, flags int) {
-	w.nextUM++
+	t := &w.tails[(flags>>3)&3] // one slot per mentioned/wildcard combination
+	if t.msg != msg || t.flags != flags || t.b == nil {
+		t.msg, t.flags = msg, flags
+		b := append(t.b[:0], `,"message":`...)
+		b = strconv.AppendInt(b, msg, 10)
+		b = append(b, `,"flags_mask":`...)
+		b = strconv.AppendInt(b, int64(flags), 10)
+		t.b = append(b, '}')
+	}
 	b := mf.ums
 	if mf.umFirst {
 		b = append(b, "\n"...)
@@ -60,16 +110,12 @@ func (w *writer) userMessage(mf *msgFile, user, msg int64, flags int) {
 		b = append(b, ",\n"...)
 	}
 	b = append(b, `{"id":`...)
-	b = strconv.AppendInt(b, w.nextUM, 10)
+	b = append(b, w.umID.next()...)
 	b = append(b, `,"user_profile":`...)
-	b = strconv.AppendInt(b, user, 10)
-	b = append(b, `,"message":`...)
-	b = strconv.AppendInt(b, msg, 10)
-	b = append(b, `,"flags_mask":`...)
-	b = strconv.AppendInt(b, int64(flags), 10)
-	b = append(b, '}')
+	b = append(b, w.userDigits[user-1]...)
+	b = append(b, t.b...)
 	mf.ums = b
-	if len(b) > 1<<18 {
+	if len(b) > 1<<20 {
 		mf.flushUMs()
 	}
 }

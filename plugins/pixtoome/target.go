@@ -134,7 +134,9 @@ type writer struct {
 
 	nextRecipient int64
 	nextSub       int64
-	nextUM        int64
+	umID          counter
+	tails         [4]umTail
+	userDigits    [][]byte
 	nextReaction  int64
 	reactionBuf   []byte
 }
@@ -383,6 +385,7 @@ func (w *writer) loadUsers() error {
 	}
 	hasOwner := false
 	for _, ui := range w.userOrder {
+		w.userDigits = append(w.userDigits, strconv.AppendInt(nil, ui.zid, 10))
 		ui.ambiguous = names[strings.ToLower(ui.fullName)] > 1
 		ui.recipient = w.recipientID()
 		if ui.role == roleOwner && ui.active && !ui.u.Bot {
