@@ -819,8 +819,13 @@ func (r *reader) message(hc *histCtx, i int, typ string, m *hcMessage) error {
 		from = m.From
 	}
 	msg := &sdk.Message{ID: id, SentAt: sent}
-	if typ == typePrivate || (hc.room == nil && typ == typeUser) {
+	if hc.room == nil && typ == typeUser {
 		typ = typePrivate
+	}
+	if typ == typePrivate && hc.room != nil {
+		// Its copies in users/<id>/history.json are the ones read.
+		r.skipRecord(hc.file, i, sdk.KindMessage, id, "a one-to-one message (PrivateUserMessage) in a room's history")
+		return nil
 	}
 	if from.IsName || (typ == typeNotification && from.ID == "api") {
 		// Integrations post under a name, not an account (the legacy
