@@ -33,8 +33,17 @@ func (w *writer) openMsgFile(n int) (*msgFile, error) {
 		return nil, err
 	}
 	f.WriteString(`{"zerver_usermessage":[`)
-	return &msgFile{f: f, umFirst: true, msgs: make([]byte, 0, 1<<20), ums: make([]byte, 0, 1<<18)}, nil
+	// The row buffers are reused from file to file.
+	if w.msgBuf == nil {
+		w.msgBuf = make([]byte, 0, 1<<20)
+		w.umBuf = make([]byte, 0, umFlush+4096)
+	}
+	return &msgFile{f: f, umFirst: true, msgs: w.msgBuf[:0], ums: w.umBuf[:0]}, nil
 }
+
+// umFlush is how many bytes of usermessage rows are gathered before they
+// are written.
+const umFlush = 1 << 20
 
 // flushUMs hands the pending usermessage rows straight to the file,
 // past the bufio buffer, to save a copy of the bulk of the output.
@@ -115,7 +124,7 @@ func (w *writer) userMessage(mf *msgFile, user, msg int64, flags int) {
 	b = append(b, w.userDigits[user-1]...)
 	b = append(b, t.b...)
 	mf.ums = b
-	if len(b) > 1<<20 {
+	if len(b) > umFlush {
 		mf.flushUMs()
 	}
 }
@@ -152,7 +161,9 @@ func (w *writer) writeMessages(realm *bufFile) error {
 		w.reactions(realm, m, zid, reported)
 		mf.count++
 		if mf.count == MessagesPerFile {
-			if err := mf.close(); err != nil {
+			err := mf.close()
+			w.msgBuf, w.umBuf = mf.msgs, mf.ums
+			if err != nil {
 				return err
 			}
 			mf = nil

@@ -135,6 +135,7 @@ type writer struct {
 	nextRecipient int64
 	nextSub       int64
 	umID          counter
+	msgBuf, umBuf []byte
 	tails         [4]umTail
 	userDigits    [][]byte
 	nextReaction  int64
