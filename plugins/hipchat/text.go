@@ -87,6 +87,9 @@ var specialMention = regexp.MustCompile(`(?:^|[^\w@])@(all|here)\b`)
 
 // specialMentions finds @all and @here in text, in order of appearance.
 func specialMentions(text string) []sdk.Mention {
+	if !strings.Contains(text, "@all") && !strings.Contains(text, "@here") {
+		return nil
+	}
 	var out []sdk.Mention
 	seen := map[string]bool{}
 	for _, m := range specialMention.FindAllStringSubmatch(text, -1) {
