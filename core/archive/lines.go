@@ -7,11 +7,25 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 )
 
 // DefaultMaxLine is the default bound on the length of one record's line.
 const DefaultMaxLine = 64 << 20
+
+// readBufSize is the read buffer of record files: big enough that reads
+// are few, small enough that opening many files at once stays cheap.
+const readBufSize = 256 << 10
+
+// bufFor returns a read buffer size for a file of size n: small files get
+// a small buffer.
+func bufFor(f interface{ Stat() (os.FileInfo, error) }) int {
+	if st, err := f.Stat(); err == nil && st.Size() < readBufSize {
+		return max(int(st.Size())+1, 4096)
+	}
+	return readBufSize
+}
 
 // errLineTooLong is returned by lineReader.next for a line past the bound.
 var errLineTooLong = errors.New("line too long")

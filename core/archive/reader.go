@@ -213,7 +213,7 @@ func readRecords[T any](r *Reader, k int) iter.Seq2[*T, error] {
 			return
 		}
 		defer f.Close()
-		lr := newLineReader(f, r.opt.MaxLineBytes, 1<<20)
+		lr := newLineReader(f, r.opt.MaxLineBytes, bufFor(f))
 		for {
 			line, err := lr.readLine()
 			if err == io.EOF {

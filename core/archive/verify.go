@@ -235,7 +235,7 @@ func (v *verifier) scanFile(k int, each func(line []byte, no, off int64)) bool {
 	defer f.Close()
 	h := sha256.New()
 	tee := io.TeeReader(f, h)
-	lr := newLineReader(tee, v.opt.MaxLineBytes, 1<<20)
+	lr := newLineReader(tee, v.opt.MaxLineBytes, bufFor(f))
 	var records int64
 	for {
 		if lr.line%4096 == 0 && v.ctx.Err() != nil {
