@@ -72,14 +72,13 @@ func (*Server) Manifest() sdk.Manifest {
 			Description:        "an archive for Server admin > Import (or `hipchat import --import -u URL -p PASSWORD`): AES-256-CBC, openssl -md md5",
 		},
 		// HipChat's API documents 1–50 characters for user names, mention
-		// names and room names; the user name of a HipChat account is its
-		// e-mail address, so every imported user needs one.
+		// names and room names. E-mail addresses are not required: HipChat's
+		// own exports hold guests and deleted users without one.
 		Constraints: sdk.Constraints{
 			UserNameMax:    50,
 			RoomNameMax:    50,
 			MentionNameMax: 50,
 			RoomNamesFold:  true,
-			EmailRequired:  true,
 		},
 	}
 }
