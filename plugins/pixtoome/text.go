@@ -171,7 +171,7 @@ func parseMentions(content string) []parsedMention {
 		}
 		inner := body[:j]
 		pm := parsedMention{Name: inner, Raw: "**" + inner + "**"}
-		if k := strings.LastIndexByte(inner, '|'); k >= 0 {
+		if k := strings.LastIndexByte(inner, '|'); k >= 0 && allDigits(inner[k+1:]) {
 			if id, err := strconv.ParseInt(inner[k+1:], 10, 64); err == nil {
 				pm.Name, pm.ID = inner[:k], id
 			}
@@ -262,4 +262,16 @@ func sanitizeFileName(s string) string {
 		s = "file"
 	}
 	return truncateRunes(s, 100, "")
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
