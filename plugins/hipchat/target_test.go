@@ -225,3 +225,21 @@ func sum(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
 }
+
+func TestTargetKeepsHipChatTextAsIs(t *testing.T) {
+	ds := adaptertest.NewDataset(&adaptertest.Result{
+		Workspace: &sdk.Workspace{ID: "hipchat", Name: "HipChat", SourceSystem: NameServer},
+		Users:     []*sdk.User{{ID: "1", DisplayName: "A", MentionName: "A", Role: sdk.RoleMember}},
+		Rooms:     []*sdk.Room{{ID: "10", Name: "R"}},
+		Messages: []*sdk.Message{{ID: "x", Kind: sdk.MessageNormal, Room: "10", Sender: "1",
+			SentAt: time.Date(2018, 1, 1, 0, 0, 0, 0, time.UTC), Body: "typed :beer: literally"}},
+	})
+	out, _ := adaptertest.RunTarget(t, &Server{}, ds, nil)
+	if b := readFile(t, out, "rooms/10/history.json"); !strings.Contains(string(b), `"message":"typed :beer: literally"`) {
+		t.Errorf("text changed:\n%s", b)
+	}
+	back := adaptertest.RunSource(t, &Server{}, nil, out)
+	if m := byID(t, back.Messages, "x"); m.Body != "typed :beer: literally" || m.Original != "" {
+		t.Errorf("read back: %+v", m)
+	}
+}

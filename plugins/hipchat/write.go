@@ -564,8 +564,10 @@ func (w *writer) text(m *sdk.Message) (string, string) {
 	if w.fromHipChat && m.Original != "" && (m.OriginalFormat == "text" || m.OriginalFormat == "html") {
 		return m.Original, m.OriginalFormat
 	}
-	if w.fromHipChat && (m.OriginalFormat == "text" || m.OriginalFormat == "html") {
-		// Body and original were equal, the format explicit.
+	if w.fromHipChat && m.Original == "" && m.Kind != sdk.MessageEmote {
+		// A HipChat source keeps no original when the body is the text as
+		// HipChat held it: write it untouched (":beer:" typed as such must
+		// not come back as "(beer)").
 		return m.Body, m.OriginalFormat
 	}
 	body := shortcodeToken.ReplaceAllStringFunc(m.Body, func(tok string) string {
