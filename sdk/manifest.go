@@ -72,6 +72,10 @@ type Constraints struct {
 	// EmailDomain is used to fill in missing addresses
 	// (<username>@EmailDomain) when EmailRequired is set.
 	EmailDomain string `json:"email_domain,omitempty"`
+	// EmailByTarget is true when the target fills in missing addresses
+	// itself (for example from a mapping file, or with a placeholder that
+	// depends on the source system); the engine then leaves them alone.
+	EmailByTarget bool `json:"email_by_target,omitempty"`
 }
 
 // OptionType is the type of an option's value.

@@ -465,3 +465,22 @@ func TestDryRunComputesTheReportOnly(t *testing.T) {
 		t.Error("the dry run reported no warnings")
 	}
 }
+
+// A target that fills in e-mail addresses itself gets users without one,
+// untouched and without a notice.
+func TestEmailLeftToTheTarget(t *testing.T) {
+	in := newWS("gitter", "w").
+		user("a", "alice", "", "alice").
+		room("r", "dev", "a", false, "a").
+		msg("m1", "r", "a", 1, "hello")
+	out, rep := merge(t, Request{Incoming: []sdk.Dataset{in.ds()}, Constraints: sdk.Constraints{EmailRequired: true, EmailByTarget: true}})
+	if len(out.Users) != 1 || out.Users[0].Email != "" {
+		t.Fatalf("users %+v", out.Users)
+	}
+	if l := losses(rep, sdk.KindUser); len(l) != 0 {
+		t.Fatalf("user losses %v", l)
+	}
+	if got := notices(rep, CodeEmailFilled); len(got) != 0 {
+		t.Fatalf("notices %q", got)
+	}
+}

@@ -123,7 +123,7 @@ func (p *plan) planUser(in *input, src *sdk.User) {
 		}
 	}
 	// E-mail address, when the target needs one.
-	if c.EmailRequired && !validEmail(u.Email) {
+	if c.EmailRequired && !c.EmailByTarget && !validEmail(u.Email) {
 		local := ""
 		for _, s := range []string{u.Username, u.MentionName, u.DisplayName, u.ID} {
 			if local = localPart(s); local != "" {

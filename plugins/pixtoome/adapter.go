@@ -66,6 +66,7 @@ func (*Adapter) Manifest() sdk.Manifest {
 				"\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f",
 			RoomNamesFold: true,
 			EmailRequired: true,
+			EmailByTarget: true,
 			// EmailDomain is left empty: the right placeholder depends on
 			// the source (GitHub no-reply addresses for Gitter), so the
 			// target fills in missing addresses itself.
