@@ -58,6 +58,7 @@ func BenchmarkWriteMessages(b *testing.B) {
 			benchHeader(b, w)
 			var m sdk.Message
 			b.ResetTimer()
+			cpu0 := cpuTime()
 			for i := range b.N {
 				at := base.Add(time.Duration(i) * time.Second)
 				if bc.shuffled {
@@ -72,7 +73,7 @@ func BenchmarkWriteMessages(b *testing.B) {
 			if _, err := w.Close(); err != nil {
 				b.Fatal(err)
 			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+			reportRates(b, int64(b.N), cpu0)
 		})
 	}
 }
@@ -111,6 +112,7 @@ func BenchmarkReadMessages(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for range b.N {
 		n := 0
 		for _, err := range r.Messages() {
@@ -123,7 +125,7 @@ func BenchmarkReadMessages(b *testing.B) {
 			b.Fatalf("read %d messages", n)
 		}
 	}
-	b.ReportMetric(float64(benchN*b.N)/b.Elapsed().Seconds(), "msgs/s")
+	reportRates(b, int64(benchN*b.N), cpu0)
 }
 
 func BenchmarkVerify(b *testing.B) {
@@ -133,10 +135,20 @@ func BenchmarkVerify(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for range b.N {
 		if errs := r.VerifyAll(context.Background()); len(errs) > 0 {
 			b.Fatal(fmt.Sprint(errs))
 		}
 	}
-	b.ReportMetric(float64(benchN*b.N)/b.Elapsed().Seconds(), "msgs/s")
+	reportRates(b, int64(benchN*b.N), cpu0)
+}
+
+// reportRates reports messages per second of wall time, and CPU time per
+// message (all goroutines, GC included) since cpu0.
+func reportRates(b *testing.B, msgs int64, cpu0 time.Duration) {
+	b.ReportMetric(float64(msgs)/b.Elapsed().Seconds(), "msgs/s")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/float64(msgs), "cpu-µs/msg")
+	}
 }

@@ -2,6 +2,7 @@ package archive
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/migrate-chat/migrate/core/container"
 	"github.com/migrate-chat/migrate/schema"
 	"github.com/migrate-chat/migrate/sdk"
 )
@@ -32,6 +34,9 @@ type ReadOptions struct {
 	// 256k. TempDir is where they are spilled; "" means os.TempDir().
 	SortMemory int
 	TempDir    string
+	// Unwrap configures how a packed archive (.tar.gz, .tar.zst, possibly
+	// encrypted) is unpacked; its TempDir defaults to TempDir.
+	Unwrap container.Options
 }
 
 func (o ReadOptions) withDefaults() ReadOptions {
@@ -59,6 +64,8 @@ type Reader struct {
 	man    *Manifest
 	rawMan []byte
 	ws     *sdk.Workspace
+	// unpacked is the temporary tree of a packed archive, removed by Close.
+	unpacked *container.Unwrapped
 }
 
 var _ sdk.Dataset = (*Reader)(nil)
@@ -102,17 +109,78 @@ func (e *RecordError) Error() string {
 // Unwrap returns the cause (for example a *schema.Error).
 func (e *RecordError) Unwrap() error { return e.Err }
 
-// Open opens the archive in directory path. A packed archive (.tar.gz,
-// .tar.zst) must be unpacked first; the migrate command does so.
+// Open opens the archive at path: a directory, or a packed archive
+// (.tar.gz, .tar.zst, encrypted or not) that is unpacked into a temporary
+// directory first. Call Close when done.
 func Open(path string, opt ReadOptions) (*Reader, error) {
+	return OpenContext(context.Background(), path, opt)
+}
+
+// OpenContext is Open with a context for the unpacking of a packed archive.
+func OpenContext(ctx context.Context, path string, opt ReadOptions) (*Reader, error) {
 	opt = opt.withDefaults()
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("archive: %w", err)
 	}
-	if !st.IsDir() {
-		return nil, fmt.Errorf("archive: %s is a file; a canonical archive is a directory (unpack a .tar.gz or .tar.zst archive first, as the migrate command does)", path)
+	if st.IsDir() {
+		return openDir(path, opt)
 	}
+	uo := opt.Unwrap
+	if uo.TempDir == "" {
+		uo.TempDir = opt.TempDir
+	}
+	u, err := container.Unwrap(ctx, path, uo)
+	if err != nil {
+		return nil, fmt.Errorf("archive: %w", err)
+	}
+	if u.Entry != "" {
+		u.Close()
+		return nil, fmt.Errorf("archive: %s is a single file; a canonical archive is a directory, or a .tar.gz or .tar.zst of one", path)
+	}
+	dir, err := archiveRoot(u.Dir)
+	if err != nil {
+		u.Close()
+		return nil, fmt.Errorf("archive: %s: %w", path, err)
+	}
+	r, err := openDir(dir, opt)
+	if err != nil {
+		u.Close()
+		return nil, err
+	}
+	r.unpacked = u
+	return r, nil
+}
+
+// archiveRoot finds the archive in an unpacked tree: the tree itself, or its
+// only directory when the archive was packed with its folder around it.
+func archiveRoot(dir string) (string, error) {
+	if _, err := os.Stat(filepath.Join(dir, ManifestName)); err == nil {
+		return dir, nil
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return "", err
+	}
+	if len(ents) == 1 && ents[0].IsDir() {
+		sub := filepath.Join(dir, ents[0].Name())
+		if _, err := os.Stat(filepath.Join(sub, ManifestName)); err == nil {
+			return sub, nil
+		}
+	}
+	return "", fmt.Errorf("no %s at the top of the packed archive (is it a canonical archive?)", ManifestName)
+}
+
+// Close removes the temporary tree of a packed archive; for a directory it
+// does nothing.
+func (r *Reader) Close() error {
+	if r.unpacked == nil {
+		return nil
+	}
+	return r.unpacked.Close()
+}
+
+func openDir(path string, opt ReadOptions) (*Reader, error) {
 	r := &Reader{dir: path, opt: opt}
 	raw, err := readBounded(filepath.Join(path, ManifestName), opt.MaxManifestBytes)
 	if err != nil {
@@ -134,6 +202,15 @@ func Open(path string, opt ReadOptions) (*Reader, error) {
 		return nil, fmt.Errorf("archive: %s holds %d records; an archive has exactly one workspace", fileNames[kWorkspace], n)
 	}
 	return r, nil
+}
+
+// Pack writes the archive directory dir to out, packed as out's name asks
+// (.tar.gz, .tar.zst, their .aes forms, or a directory), atomically.
+func Pack(ctx context.Context, dir, out string, opt container.OutputOptions) error {
+	if err := container.WriteOutput(ctx, dir, out, opt); err != nil {
+		return fmt.Errorf("archive: packing %s: %w", out, err)
+	}
+	return nil
 }
 
 func readBounded(path string, max int64) ([]byte, error) {

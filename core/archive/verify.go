@@ -25,10 +25,11 @@ import (
 // VerifyDir opens the archive at path and verifies it; a problem that
 // stops Open is the only one reported.
 func VerifyDir(ctx context.Context, path string, opt ReadOptions) []error {
-	r, err := Open(path, opt)
+	r, err := OpenContext(ctx, path, opt)
 	if err != nil {
 		return []error{err}
 	}
+	defer r.Close()
 	return r.VerifyAll(ctx)
 }
 

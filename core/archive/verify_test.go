@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/migrate-chat/migrate/core/container"
 	"github.com/migrate-chat/migrate/sdk"
 )
 
@@ -268,7 +269,7 @@ func TestVerifyErrorLimit(t *testing.T) {
 }
 
 func TestOpenRefuses(t *testing.T) {
-	if _, err := Open(filepath.Join(sampleDir, "manifest.json"), ReadOptions{}); err == nil || !strings.Contains(err.Error(), "is a file") {
+	if _, err := Open(filepath.Join(sampleDir, "manifest.json"), ReadOptions{}); err == nil || !strings.Contains(err.Error(), "is a single file") {
 		t.Errorf("Open of a file: %v", err)
 	}
 	if _, err := Open(t.TempDir(), ReadOptions{}); err == nil || !strings.Contains(err.Error(), "a canonical archive?)") {
@@ -289,5 +290,46 @@ func TestOpenRefuses(t *testing.T) {
 		if _, err := r.OpenBlob(bad); err == nil {
 			t.Errorf("OpenBlob(%q) succeeded", bad)
 		}
+	}
+}
+
+func TestPackedArchive(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range []string{"sample.tar.gz", "sample.tar.zst"} {
+		t.Run(name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), name)
+			if err := Pack(ctx, sampleDir, out, container.OutputOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			tmp := t.TempDir()
+			r, err := Open(out, ReadOptions{TempDir: tmp})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if errs := r.VerifyAll(ctx); len(errs) > 0 {
+				t.Fatal(joinErrs(errs))
+			}
+			if r.Counts()[sdk.KindMessage] != 30 || r.Workspace().Name != "Acme Rockets" {
+				t.Fatalf("counts %v workspace %+v", r.Counts(), r.Workspace())
+			}
+			unpacked := r.Dir()
+			sameTree(t, sampleDir, unpacked)
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(unpacked); !os.IsNotExist(err) {
+				t.Fatalf("Close left the unpacked tree: %v", err)
+			}
+		})
+	}
+	// A packed tree that is not an archive.
+	bad := filepath.Join(t.TempDir(), "x.tar.gz")
+	other := t.TempDir()
+	os.WriteFile(filepath.Join(other, "notes.txt"), []byte("not an archive"), 0o644)
+	if err := Pack(ctx, other, bad, container.OutputOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(bad, ReadOptions{}); err == nil || !strings.Contains(err.Error(), "no manifest.json at the top") {
+		t.Fatalf("Open of a packed empty tree: %v", err)
 	}
 }
