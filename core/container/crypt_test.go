@@ -279,3 +279,30 @@ func TestKDFArguments(t *testing.T) {
 		t.Error("ParseKDF(sha1) should fail")
 	}
 }
+
+// TestDecryptParallelParts decrypts the same ciphertext with every split of
+// the chunks into parts, against a plain one-goroutine CBC decryption.
+func TestDecryptParallelParts(t *testing.T) {
+	plain := randomBytes(5*cryptChunk+123, 5)
+	var ct bytes.Buffer
+	w, err := NewEncryptWriter(&ct, []byte("pw"), KDFSHA256, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(plain)
+	w.Close()
+	for par := 1; par <= maxParallelParts; par++ {
+		d, _, _, err := openDecrypt(bytes.NewReader(ct.Bytes()), []byte("pw"), KDFSHA256, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.par = par
+		got, err := io.ReadAll(d)
+		if err != nil {
+			t.Fatalf("par %d: %v", par, err)
+		}
+		if !bytes.Equal(got, plain) {
+			t.Fatalf("par %d: plaintext differs", par)
+		}
+	}
+}

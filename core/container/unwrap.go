@@ -35,8 +35,9 @@ type Options struct {
 	// to.
 	TempDir string
 	// Progress, if not nil, is told how many bytes of the input have been
-	// read so far and the input's size. It is called from the goroutine
-	// running Unwrap, about once per MiB.
+	// read so far and the input's size, about once per MiB. It may be
+	// called from a goroutine Unwrap starts, but never concurrently with
+	// itself, and never after Unwrap returns.
 	Progress func(done, total int64)
 }
 
@@ -261,6 +262,14 @@ func (u *unpacker) run() (*Unwrapped, error) {
 			return nil, err
 		}
 		kind = sniff(head)
+		if kind == fmtTar || kind == fmtZip || kind == fmtPlain {
+			// The last layer: from here on the work is writing files, so
+			// let the decoders run ahead in their own goroutine. Deferred
+			// Close runs before the decoders' own deferred Close calls.
+			ra := newReadAhead(stream)
+			defer ra.Close()
+			stream = bufio.NewReaderSize(ra, streamBuf)
+		}
 	}
 	return nil, fmt.Errorf("%w: more than %d nested layers of encryption or compression", ErrUnsupported, maxLayers)
 }

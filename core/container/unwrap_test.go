@@ -244,7 +244,6 @@ type tarEntry struct {
 	name, link string
 	typ        byte
 	body       []byte
-	size       int64 // declared size when body is nil
 }
 
 func makeTar(t testing.TB, entries ...tarEntry) []byte {
