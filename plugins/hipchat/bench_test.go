@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -99,4 +100,43 @@ func BenchmarkReadRoomHistory(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// heapSink samples the live heap while a source emits.
+type heapSink struct {
+	countSink
+	peak uint64
+}
+
+func (s *heapSink) Emit(rec sdk.Record) error {
+	if s.messages%5000 == 0 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		s.peak = max(s.peak, ms.HeapAlloc)
+	}
+	return s.countSink.Emit(rec)
+}
+
+// TestReadMemoryIsFlat: reading five times the messages does not need
+// more memory.
+func TestReadMemoryIsFlat(t *testing.T) {
+	peak := func(n int) uint64 {
+		dir := t.TempDir()
+		writeBigHistory(t, dir, n)
+		req := &sdk.ReadRequest{Inputs: []sdk.Input{{Name: "big", FS: os.DirFS(dir)}}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		sink := &heapSink{}
+		if err := (&Server{}).Read(context.Background(), req, sink); err != nil {
+			t.Fatal(err)
+		}
+		if sink.messages != n {
+			t.Fatalf("%d messages, want %d", sink.messages, n)
+		}
+		return sink.peak
+	}
+	small, big := peak(10_000), peak(50_000)
+	t.Logf("peak heap: %d KiB for 10k messages, %d KiB for 50k", small>>10, big>>10)
+	if big > small+8<<20 {
+		t.Errorf("peak heap grew from %d KiB to %d KiB with five times the messages", small>>10, big>>10)
+	}
 }

@@ -172,7 +172,6 @@ func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\
 type mdConv struct {
 	b       strings.Builder
 	lists   []listState
-	pre     int              // depth of <pre>
 	raw     *strings.Builder // collects <pre> or <code> text
 	rawCode bool             // raw is an inline code span
 	links   []linkState

@@ -45,21 +45,20 @@ type reader struct {
 	root string // directory of the export inside fsys ("." or e.g. "data")
 	in   string // input name, for messages
 
-	users        map[string]*sdk.User
-	haveUsers    bool // a users list was read: unknown senders are placeholders
-	rooms        []*roomState
-	roomByID     map[string]*roomState
-	custom       map[string]string // lower-case shortcut → custom emoji shortcode
-	emojiSeen    map[string]bool
-	convs        map[string]bool
-	otoOwners    map[string]bool // user ids that have users/<id>/history.json
-	filesDirs    bool            // some files/ directory exists
-	noFiles      int             // attachments whose content was never exported
-	legacy       bool
-	meta         exportMeta
-	messages     int64
-	notifiedOnce map[string]bool
-	err          error // from emitLater
+	users     map[string]*sdk.User
+	haveUsers bool // a users list was read: unknown senders are placeholders
+	rooms     []*roomState
+	roomByID  map[string]*roomState
+	custom    map[string]string // lower-case shortcut → custom emoji shortcode
+	emojiSeen map[string]bool
+	convs     map[string]bool
+	otoOwners map[string]bool // user ids that have users/<id>/history.json
+	filesDirs bool            // some files/ directory exists
+	noFiles   int             // attachments whose content was never exported
+	legacy    bool
+	meta      exportMeta
+	messages  int64
+	err       error // from emitLater
 }
 
 type roomState struct {
@@ -90,7 +89,7 @@ func read(ctx context.Context, system string, req *sdk.ReadRequest, out sdk.Sink
 		ctx: ctx, system: system, out: out, req: req,
 		users: map[string]*sdk.User{}, roomByID: map[string]*roomState{},
 		custom: map[string]string{}, emojiSeen: map[string]bool{}, convs: map[string]bool{},
-		otoOwners: map[string]bool{}, notifiedOnce: map[string]bool{},
+		otoOwners: map[string]bool{},
 	}
 	var singles []sdk.Input
 	for _, in := range req.Inputs {
@@ -125,15 +124,6 @@ func (r *reader) notice(n sdk.Notice) {
 		n.Level = sdk.LevelWarning
 	}
 	r.out.Notice(n)
-}
-
-// once reports a notice only the first time its key is seen.
-func (r *reader) once(key string, n sdk.Notice) {
-	if r.notifiedOnce[key] {
-		return
-	}
-	r.notifiedOnce[key] = true
-	r.notice(n)
 }
 
 // rel names a file inside the export root, as notices and attachment paths

@@ -103,9 +103,6 @@ func (s *spill) add(key string, micros int64, line []byte) error {
 	return sf.w.WriteByte('\n')
 }
 
-// has reports whether a history got any record.
-func (s *spill) has(key string) bool { return s.files[key] != nil }
-
 // reverse calls fn with a history's records newest first. Records of the
 // same instant keep the order they were added in, so that reading the
 // result back and sorting it by time stably gives the input order.
