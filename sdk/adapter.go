@@ -113,3 +113,11 @@ type Output interface {
 	// Paths that leave the root are refused.
 	Create(name string) (io.WriteCloser, error)
 }
+
+// Guide is implemented by targets that can tell the user what to do next
+// with their output on the target system (the import command to run,
+// password resets, who to make an administrator). The host prints the
+// steps after a successful run.
+type Guide interface {
+	NextSteps(output string, data Dataset, opts Options) []string
+}

@@ -136,8 +136,11 @@ func (a *app) convert(cmd *cobra.Command, c *convertFlags, inputs []string) erro
 	}
 	if res.Output != "" {
 		fmt.Fprintf(a.stdout, "\nOutput written to %s\n", res.Output)
-		for _, step := range nextSteps(c.to, res.Output, res.Counts) {
-			fmt.Fprintln(a.stdout, step)
+		if len(res.NextSteps) > 0 {
+			fmt.Fprintln(a.stdout, "\nNext steps:")
+			for i, step := range res.NextSteps {
+				fmt.Fprintf(a.stdout, "  %d. %s\n", i+1, step)
+			}
 		}
 	}
 	if code := rep.ExitCode(); code != exitOK {
@@ -198,16 +201,3 @@ func knownNames(source bool) string {
 	}
 	return strings.Join(names, ", ")
 }
-
-// nextSteps tells the user what to do with the output on the target
-// system.
-func nextSteps(target, out string, counts map[sdk.Kind]int64) []string {
-	steps, ok := nextStepsByTarget[target]
-	if !ok {
-		return nil
-	}
-	return steps(out, counts)
-}
-
-// nextStepsByTarget is filled by the files that know each target.
-var nextStepsByTarget = map[string]func(out string, counts map[sdk.Kind]int64) []string{}

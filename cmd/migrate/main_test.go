@@ -203,3 +203,24 @@ func TestAdaptersListsTheArchive(t *testing.T) {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+func TestSampleToPixtoomePassesItsChecker(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "px")
+	r := runCLI(t, nil, "--from", "archive", "--to", "pixtoome", sampleArchive, "-o", out)
+	if r.code != exitOK {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "manage.py import") {
+		t.Errorf("no next steps printed:\n%s", r.stdout)
+	}
+	if v := runCLI(t, nil, "validate", "--target", "pixtoome", out); v.code != exitOK {
+		t.Fatalf("checker: exit %d\n%s%s", v.code, v.stdout, v.stderr)
+	}
+	// Break one file the importer relies on: the checker must say so.
+	if err := os.Remove(filepath.Join(out, "messages-000001.json")); err != nil {
+		t.Fatal(err)
+	}
+	if v := runCLI(t, nil, "validate", "--target", "pixtoome", out); v.code != exitFailed || !strings.Contains(v.stdout, "messages-000001.json") {
+		t.Fatalf("broken output: exit %d\n%s%s", v.code, v.stdout, v.stderr)
+	}
+}

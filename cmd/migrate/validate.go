@@ -61,6 +61,7 @@ finds any.`,
 		},
 	}
 	cmd.Flags().StringVar(&target, "target", "", "check DIR as an import directory of this system (e.g. pixtoome)")
+	cmd.Flags().String("profile", "", profileFlagHelp)
 	return cmd
 }
 

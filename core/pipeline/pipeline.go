@@ -85,6 +85,8 @@ type Result struct {
 	Output string
 	// Dataset statistics of the converted workspace, for summaries.
 	Counts map[sdk.Kind]int64
+	// NextSteps is what the target says the user should do next.
+	NextSteps []string
 
 	sourceInfo *archive.SourceInfo
 }
@@ -352,6 +354,13 @@ func writeSide(ctx context.Context, req *Request, ad *Resolved, data sdk.Dataset
 		req.Progress.End()
 		if err != nil {
 			return fmt.Errorf("%s: %w", req.To, err)
+		}
+		if g, ok := tgt.(sdk.Guide); ok {
+			defer func() {
+				if res.Output != "" {
+					res.NextSteps = g.NextSteps(res.Output, data, req.TargetOptions.WithDefaults(tgtM.Options))
+				}
+			}()
 		}
 	}
 	opt := container.OutputOptions{Overwrite: req.Overwrite}

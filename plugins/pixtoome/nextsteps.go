@@ -136,3 +136,10 @@ func baseName(p string) string {
 	}
 	return p
 }
+
+var _ sdk.Guide = (*Adapter)(nil)
+
+// NextSteps implements sdk.Guide.
+func (a *Adapter) NextSteps(output string, data sdk.Dataset, opts sdk.Options) []string {
+	return NextSteps(output, Summarize(data, opts))
+}

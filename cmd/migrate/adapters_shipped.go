@@ -1,0 +1,6 @@
+package main
+
+// The shipped adapters register themselves with the sdk when imported.
+import (
+	_ "github.com/migrate-chat/migrate/plugins/pixtoome"
+)
