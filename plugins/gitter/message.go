@@ -342,11 +342,10 @@ func objectID(id []byte) (k [12]byte, ok bool) {
 // add records id and reports whether it was new.
 func (s *idSet) add(id []byte) bool {
 	if k, ok := objectID(id); ok {
-		if _, dup := s.oids[k]; dup {
-			return false
-		}
+		// One map operation instead of a lookup and an insert.
+		n := len(s.oids)
 		s.oids[k] = struct{}{}
-		return true
+		return len(s.oids) > n
 	}
 	if _, dup := s.other[string(id)]; dup {
 		return false

@@ -81,7 +81,7 @@ func (t *userTable) observe(u *rawUser) *userEntry {
 		e = &userEntry{rec: sdk.User{ID: id, Role: sdk.RoleMember}}
 		t.order = append(t.order, e)
 		t.byID[id] = e
-	} else if len(u.id) > 0 {
+	} else if len(u.id) > 0 && string(u.id) != e.rec.ID {
 		if _, ok := t.byID[string(u.id)]; !ok {
 			// First seen by username only; remember the id as an alias.
 			t.byID[string(u.id)] = e
