@@ -26,8 +26,16 @@
 // messages spilled to temporary files, then a k-way merge), so memory stays
 // bounded whatever the number of messages.
 //
-// A Reader is an sdk.Dataset over an archive directory: every pass streams
-// from disk. Verify checks an archive thoroughly (hashes, schema, duplicate
+// The manifest is written last, by Close: a directory without one is an
+// archive whose writing did not finish, and Open refuses it. Message and
+// attachment identifiers are checked for duplicates at Close through
+// 64-bit hashes sorted on disk (memory bounded by SortMemory); hashes that
+// collide are compared by re-reading the lines, so only true duplicates
+// are reported.
+//
+// A Reader is an sdk.Dataset over an archive directory, or over a packed
+// archive (.tar.gz, .tar.zst) that Open unpacks through package container
+// into a temporary tree which Close removes; every pass streams from disk. Verify checks an archive thoroughly (hashes, schema, duplicate
 // identifiers, every reference, blob contents, message order) with memory
 // that grows with users and rooms but not with messages: message
 // identifiers are compared through 64-bit hashes sorted on disk, so that a
