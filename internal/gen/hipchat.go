@@ -307,8 +307,6 @@ func (h *hcArchive) usersJSON(j *jw) error {
 func (h *hcArchive) roomsJSON(j *jw) error {
 	g := h.g
 	users := len(g.users)
-	for range 1 {
-	}
 	j.arrStart()
 	for _, s := range g.rooms {
 		owner := s.member(0, users)
