@@ -68,22 +68,18 @@ func sniff(b []byte) format {
 	return fmtPlain
 }
 
-// isTarHeader reports whether b starts with a tar header block: either the
-// POSIX/GNU "ustar" magic at offset 257, or (for old v7 archives, which have
-// no magic) a header checksum that adds up.
+// isTarHeader reports whether b starts with a tar header block. Every tar
+// header carries a checksum of its own bytes, which is a far stronger test
+// than the "ustar" magic at offset 257 alone (a JSON document can contain
+// "ustar" there, as in "mustard"), and also recognises old v7 archives,
+// which have no magic at all.
 func isTarHeader(b []byte) bool {
-	if len(b) < sniffLen {
+	if len(b) < sniffLen || b[0] == 0 {
 		return false
 	}
-	if bytes.Equal(b[257:262], []byte("ustar")) {
-		return true
-	}
-	if b[0] == 0 {
-		return false
-	}
-	// The checksum field (148..156) holds octal digits, optionally padded
-	// with spaces or NULs; it is the sum of all header bytes with the field
-	// itself counted as spaces.
+	// The checksum field (148..156) holds octal digits, padded with spaces
+	// or NULs; it is the sum of all header bytes with the field itself
+	// counted as spaces. Some old tars summed signed bytes.
 	var want int64
 	digits := 0
 	for _, c := range b[148:156] {

@@ -630,3 +630,30 @@ func TestCleanEntryName(t *testing.T) {
 		}
 	}
 }
+
+// TestSniff checks the format detection on the edges that matter: a JSON
+// file mentioning "ustar" where a tar has its magic is still JSON.
+func TestSniff(t *testing.T) {
+	js := []byte(`[{"message": "` + strings.Repeat("x", 231) + `, pass the mustard please` + strings.Repeat(" ", 300) + `"}]`)
+	if i := bytes.Index(js, []byte("ustar")); i != 257 {
+		t.Fatalf("test data: ustar at %d", i)
+	}
+	for _, c := range []struct {
+		data []byte
+		want format
+	}{
+		{js, fmtPlain},
+		{makeTar(t, tarEntry{name: "a", body: []byte("x")}), fmtTar},
+		{[]byte("Salted__"), fmtSalted},
+		{[]byte{0x1f, 0x8b, 0x08, 0}, fmtGzip},
+		{[]byte{0x1f, 0x8b}, fmtPlain},
+		{[]byte("PK\x03\x04"), fmtZip},
+		{[]byte("BZh91AY&SY"), fmtBzip2},
+		{[]byte("{}"), fmtPlain},
+		{nil, fmtPlain},
+	} {
+		if got := sniff(c.data); got != c.want {
+			t.Errorf("sniff(%.20q) = %d, want %d", c.data, got, c.want)
+		}
+	}
+}
