@@ -231,4 +231,3 @@ func (n *Notifier) webhook(ctx context.Context, j *Job) (string, error) {
 	}
 	return "", fmt.Errorf("%d attempts, the last: %w", attempts, last)
 }
-

@@ -3,7 +3,9 @@ package jobs
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -23,7 +25,12 @@ const ServerKeyEnv = "MIGRATE_SERVER_KEY"
 const keyFile = "server.key"
 
 // sealer encrypts job secrets at rest with AES-256-GCM.
-type sealer struct{ aead cipher.AEAD }
+type sealer struct {
+	aead cipher.AEAD
+	// linkKey signs download links; it is derived from the server key so
+	// that every machine sharing the key accepts the same links.
+	linkKey []byte
+}
 
 // loadKey reads the server key from env, or from the data directory,
 // making one there on first use.
@@ -76,7 +83,9 @@ func loadKey(dataDir, env string) (*sealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sealer{aead: aead}, nil
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("migrate download links"))
+	return &sealer{aead: aead, linkKey: m.Sum(nil)}, nil
 }
 
 func decodeKey(s string) ([]byte, error) {
@@ -126,4 +135,22 @@ func (s *sealer) open(jobID, sealed string) (*Secrets, error) {
 		return nil, err
 	}
 	return &sec, nil
+}
+
+// SignLink signs a download link's fields; VerifyLink checks a signature.
+// A link lets whoever holds it fetch one file of one job until it expires,
+// so that a browser can stream a large output to disk without the API
+// token appearing in a URL.
+func (q *Queue) SignLink(fields ...string) string {
+	m := hmac.New(sha256.New, q.seal.linkKey)
+	for _, f := range fields {
+		m.Write([]byte(f))
+		m.Write([]byte{0})
+	}
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// VerifyLink reports whether sig signs fields.
+func (q *Queue) VerifyLink(sig string, fields ...string) bool {
+	return hmac.Equal([]byte(sig), []byte(q.SignLink(fields...)))
 }
