@@ -19,26 +19,8 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// The rules for entries of untrusted archives:
-//
-//   - Names are relative paths. A name that is absolute (leading "/" or a
-//     drive letter), contains a ".." component, or contains a NUL byte is
-//     refused. Backslashes count as separators, because zip files made on
-//     Windows use them, so "..\x" is refused too. "./" prefixes and doubled
-//     slashes are harmless and cleaned away.
-//   - Regular files and directories are unpacked. Files get mode 0600 and
-//     directories 0700 whatever the archive says: the tree is private to this
-//     process and no set-id or executable bit from an archive survives.
-//   - Symbolic links are always refused. Exports of the systems we read do
-//     not contain any, and a link, even one pointing inside the tree, would
-//     let later entries or the adapter reach somewhere else.
-//   - A hard link is accepted only if it names a regular file that this
-//     archive has already unpacked; it is then unpacked as a copy (so it
-//     counts against the size limits like any file). Anything else is
-//     refused.
-//   - Device files, fifos, sockets and unknown entry types are refused.
-//   - All files are created through an os.Root opened on the tree, so even a
-//     name that slipped past these checks could not resolve outside it.
+// The rules applied here are described in the package documentation
+// (doc.go, "Untrusted archives").
 
 // ErrCorrupt reports an archive whose data is damaged: a bad gzip or zip
 // checksum, an invalid tar header, an unreadable zstd frame. Test with

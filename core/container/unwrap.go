@@ -83,9 +83,7 @@ const streamBuf = 256 << 10
 // is auto-detected unless opt.KDF is set), gzip and zstd are decompressed,
 // and a tar or zip archive is unpacked into a private temporary directory
 // (mode 0700) under opt.TempDir, with opt.Limits enforced and unsafe entries
-// refused (see extract.go for the rules: "..", absolute names, symbolic
-// links, hard links to anything but a file unpacked earlier, devices and
-// fifos are all refused).
+// refused (see "Untrusted archives" in the package documentation).
 //
 // A directory is returned as is (Dir is path, nothing is copied). A plain
 // file (JSON, NDJSON, anything not recognised as a container) is returned
