@@ -198,7 +198,9 @@ func stageFile(ctx context.Context, st *jobs.Staging, path string) error {
 	return st.Add(filepath.Base(path), fh)
 }
 
-func (c *localClient) Get(ctx context.Context, id string) (*jobs.Job, error) { return c.q.Get(ctx, "", id) }
+func (c *localClient) Get(ctx context.Context, id string) (*jobs.Job, error) {
+	return c.q.Get(ctx, "", id)
+}
 
 func (c *localClient) List(ctx context.Context, limit int) ([]*jobs.Job, error) {
 	return c.q.List(ctx, "", limit)
