@@ -74,8 +74,12 @@ func sniff(b []byte) format {
 // "ustar" there, as in "mustard"), and also recognises old v7 archives,
 // which have no magic at all.
 func isTarHeader(b []byte) bool {
-	if len(b) < sniffLen || b[0] == 0 {
+	if len(b) < sniffLen {
 		return false
+	}
+	if b[0] == 0 {
+		// An archive with no entries is nothing but zero blocks.
+		return allZero(b[:sniffLen])
 	}
 	// The checksum field (148..156) holds octal digits, padded with spaces
 	// or NULs; it is the sum of all header bytes with the field itself
@@ -142,6 +146,15 @@ func looksLikeText(p []byte) bool {
 			return !utf8.FullRune(p) // a rune cut off at the end is fine
 		}
 		p = p[size:]
+	}
+	return true
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
 	}
 	return true
 }

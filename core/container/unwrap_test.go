@@ -650,10 +650,28 @@ func TestSniff(t *testing.T) {
 		{[]byte("PK\x03\x04"), fmtZip},
 		{[]byte("BZh91AY&SY"), fmtBzip2},
 		{[]byte("{}"), fmtPlain},
+		{makeTar(t), fmtTar}, // empty archive: zero blocks only
 		{nil, fmtPlain},
 	} {
 		if got := sniff(c.data); got != c.want {
 			t.Errorf("sniff(%.20q) = %d, want %d", c.data, got, c.want)
 		}
+	}
+}
+
+// TestUnwrapEmptyArchive: an archive with no entries gives an empty tree,
+// not a plain file of zeros.
+func TestUnwrapEmptyArchive(t *testing.T) {
+	need(t, "tar")
+	dir := t.TempDir()
+	in := filepath.Join(dir, "empty.tar.gz")
+	shell(t, "tar czf "+in+" -T /dev/null")
+	u, err := Unwrap(context.Background(), in, Options{TempDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	if !slices.Equal(u.Layers, []string{"gzip", "tar"}) || u.Entry != "" || len(treeListing(t, u.Dir)) != 0 {
+		t.Fatalf("got %+v", u)
 	}
 }
