@@ -303,3 +303,8 @@ func streamStarter(launch Launcher) wire.Starter {
 		return conn, stop, nil
 	}
 }
+
+// ErrKilled is what a Launcher's wait function returns when it stopped
+// the instance because the context ended; the host does not blame the
+// adapter for it.
+var ErrKilled = wire.ErrKilled

@@ -1,0 +1,10 @@
+// Command gitter is the shipped gitter adapter as a plugin, for running it with
+// --transport wasm or --transport process (see cmd/migrate-plugins).
+package main
+
+import (
+	"github.com/migrate-chat/migrate/cmd/adapters/internal/serve"
+	"github.com/migrate-chat/migrate/plugins/gitter"
+)
+
+func main() { serve.Main(&gitter.Source{}) }
