@@ -4,9 +4,18 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -136,4 +145,122 @@ func listDir(t testing.TB, dir string) []string {
 		return nil
 	})
 	return out
+}
+
+// workerProc is a worker process running this test binary.
+type workerProc struct {
+	cmd    *exec.Cmd
+	stderr *bytes.Buffer
+}
+
+// startWorker starts a worker process on dataDir (and database, when not
+// empty) and waits until it is ready.
+func startWorker(t *testing.T, dataDir, database string, cfg Config) *workerProc {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), workerEnv+"=1",
+		"MIGRATE_JOBS_TEST_DATA="+dataDir, "MIGRATE_JOBS_TEST_DATABASE="+database,
+		"MIGRATE_JOBS_TEST_LEASE="+cfg.Lease.String(), "MIGRATE_JOBS_TEST_HEARTBEAT="+cfg.Heartbeat.String())
+	var errBuf bytes.Buffer
+	cmd.Stderr = &lockedWriter{w: &errBuf}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w := &workerProc{cmd: cmd, stderr: &errBuf}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			done := make(chan struct{})
+			go func() { _ = cmd.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(25 * time.Second):
+				_ = cmd.Process.Kill()
+				<-done
+			}
+		}
+		if t.Failed() {
+			t.Logf("worker %d stderr:\n%s", cmd.Process.Pid, errBuf.String())
+		}
+	})
+	ready := make(chan error, 1)
+	go func() {
+		buf := make([]byte, 64)
+		n, err := out.Read(buf)
+		if err == nil && !strings.Contains(string(buf[:n]), "worker ready") {
+			err = fmt.Errorf("worker said %q", buf[:n])
+		}
+		ready <- err
+		_, _ = io.Copy(io.Discard, out)
+	}()
+	select {
+	case err := <-ready:
+		if err != nil {
+			t.Fatalf("worker did not start: %v\n%s", err, errBuf.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("worker did not start within 30s:\n%s", errBuf.String())
+	}
+	return w
+}
+
+// kill stops the worker with SIGKILL: no clean-up of any kind runs.
+func (w *workerProc) kill(t *testing.T) {
+	t.Helper()
+	if err := w.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = w.cmd.Wait()
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// slowServer serves body on /file; while slow is set it sends the first
+// 1 KiB and then stalls until the client goes away (at most 60 s).
+type slowServer struct {
+	*httptest.Server
+	slow     atomic.Bool
+	requests atomic.Int32
+}
+
+func newSlowServer(t *testing.T, body []byte) *slowServer {
+	s := &slowServer{}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.requests.Add(1)
+		switch r.URL.Path {
+		case "/file":
+		case "/missing":
+			http.Error(w, "gone", http.StatusNotFound)
+			return
+		default:
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		if !s.slow.Load() {
+			_, _ = w.Write(body)
+			return
+		}
+		_, _ = w.Write(body[:1024])
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-time.After(60 * time.Second):
+		}
+	}))
+	t.Cleanup(s.Close)
+	return s
 }
