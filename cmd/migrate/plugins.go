@@ -58,4 +58,3 @@ func pluginResolver(cmd *cobra.Command) (pipeline.Resolver, error) {
 	}
 	return r, nil
 }
-
