@@ -323,8 +323,12 @@ func (q *Queue) Start(ctx context.Context) error {
 	if q.started {
 		return nil
 	}
-	if err := q.back.start(ctx); err != nil {
-		return fmt.Errorf("starting the queue: %w", err)
+	// A process without workers only inserts: River's client then has
+	// nothing to start.
+	if q.cfg.Workers > 0 {
+		if err := q.back.start(ctx); err != nil {
+			return fmt.Errorf("starting the queue: %w", err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	q.stop, q.done, q.started = cancel, make(chan struct{}), true
@@ -343,7 +347,9 @@ func (q *Queue) Close(ctx context.Context) error {
 	if started {
 		q.stop()
 		<-q.done
-		err = q.back.stop(ctx)
+		if q.cfg.Workers > 0 {
+			err = q.back.stop(ctx)
+		}
 	}
 	q.closeDB()
 	return err

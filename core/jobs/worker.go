@@ -112,6 +112,8 @@ func (q *Queue) run(ctx context.Context, r *row) error {
 		}
 	}()
 
+	// Whatever a dead earlier run left goes first.
+	q.cleanWork(r.id, r.attempts-1)
 	res, runErr := q.execute(runCtx, r, prog, jlog)
 	close(stopBeat)
 	<-beatDone
@@ -189,6 +191,7 @@ func (q *Queue) run(ctx context.Context, r *row) error {
 			text = b.Bytes()
 		}
 	}
+	q.cleanWork(r.id, r.attempts)
 	ok, err := q.st.finish(bg, r.id, q.id, state, msg, result, prog.snapshot(), now)
 	if err != nil {
 		return err
@@ -289,9 +292,13 @@ func (q *Queue) workDir(id string, attempt int) string {
 	return filepath.Join(q.jobDir(id), fmt.Sprintf("work-%d", attempt))
 }
 
-// cleanWork removes the scratch space of a run, and of earlier runs that
-// died without removing theirs.
+// cleanWork removes the scratch space of a run, and what earlier runs
+// that died left: their scratch space and partial downloads.
 func (q *Queue) cleanWork(id string, upTo int) {
+	parts, _ := filepath.Glob(filepath.Join(q.jobDir(id), "input", "*.part"))
+	for _, p := range parts {
+		_ = os.Remove(p)
+	}
 	matches, _ := filepath.Glob(filepath.Join(q.jobDir(id), "work-*"))
 	for _, m := range matches {
 		var n int
