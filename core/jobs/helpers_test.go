@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -264,3 +265,16 @@ func newSlowServer(t *testing.T, body []byte) *slowServer {
 	t.Cleanup(s.Close)
 	return s
 }
+
+func mustRead(t testing.TB, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+type mimeDecoder struct{ mime.WordDecoder }
+
+func (d *mimeDecoder) decode(s string) (string, error) { return d.DecodeHeader(s) }

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"strings"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
