@@ -372,7 +372,9 @@ func TestUnwrapHostile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	singleBomb := gzipBytes(t, make([]byte, 64<<20)) // gzip'd single file: no declared size
+	// A gzip'd single file has no declared size, so only the streaming
+	// checks can stop it. (Zeros would be taken for an empty tar.)
+	singleBomb := gzipBytes(t, bytes.Repeat([]byte("{}\n"), 20<<20))
 
 	tests := []struct {
 		name   string
@@ -430,6 +432,8 @@ func TestUnwrapHostile(t *testing.T) {
 			Limits{}, nil, `--max-ratio`},
 		{"single-file gzip bomb", "data.json.gz", singleBomb,
 			Limits{MaxFileBytes: 4 << 20}, nil, `entry "data.json": the unpacked size of this entry exceeds`},
+		{"bomb after the tar end", "trailing.tar.gz", gzipBytes(t, append(makeTar(t, tarEntry{name: "a", body: []byte("x")}), make([]byte, 64<<20)...)),
+			Limits{MaxTotalBytes: 8 << 20}, nil, `trailing.tar.gz: the total unpacked size exceeds`},
 		{"zip bomb", "bomb.zip", makeZip(t, zipEntry{name: "zeros", mode: 0o644, body: make([]byte, 32<<20)}),
 			Limits{MaxFileBytes: 1 << 20}, nil, `entry "zeros"`},
 		{"too many files", "many.tar", makeTar(t, manyFiles...),
