@@ -99,12 +99,22 @@ func (r *Resolver) workerLauncher(path string, sum []byte) wasm.Launcher {
 			envScratch + "=" + r.cfg.ScratchDir,
 			"TMPDIR=" + os.TempDir(),
 		}
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
-		// Wait must not hang on a stream copy once the worker is gone.
+		cmd.Stdout, cmd.Stderr = stdout, stderr
+		// Standard input is copied by hand: exec.Cmd.Wait waits for its own
+		// copy from stdin, which blocks until the host has something to
+		// say, and the host waits for Wait to learn that the worker died.
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			return nil, err
+		}
 		cmd.WaitDelay = 2 * time.Second
 		if err := cmd.Start(); err != nil {
 			return nil, fmt.Errorf("starting a worker for %s: %w", baseName(path), err)
 		}
+		go func() {
+			_, _ = io.Copy(in, stdin)
+			in.Close()
+		}()
 		exited := make(chan struct{})
 		killed := make(chan bool, 1)
 		go func() {

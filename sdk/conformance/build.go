@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -36,6 +37,12 @@ func CacheDir(name string) string {
 func Build(t testing.TB, pkg string, wasm bool) string {
 	t.Helper()
 	key := pkg
+	if strings.HasPrefix(pkg, ".") {
+		// A relative path means different packages in different tests.
+		if abs, err := filepath.Abs(pkg); err == nil {
+			key = abs
+		}
+	}
 	if wasm {
 		key += " wasm"
 	}

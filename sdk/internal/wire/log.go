@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -19,6 +20,9 @@ type LogWriter struct {
 	log     *slog.Logger
 	partial []byte
 	tail    []string
+	// heads are the first lines that say why a program died ("panic:",
+	// "fatal error:"), kept even when a stack dump follows.
+	heads []string
 }
 
 // tailLines is how many lines of standard error a crash report quotes.
@@ -72,7 +76,20 @@ func (w *LogWriter) Flush() {
 func (w *LogWriter) Tail() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return strings.Join(w.tail, "\n")
+	lines := append([]string(nil), w.heads...)
+	for _, l := range w.tail {
+		if !slices.Contains(lines, l) {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// stackLine reports whether a line is part of a goroutine dump, which
+// says where, not why.
+func stackLine(s string) bool {
+	return strings.HasPrefix(s, "\t") || strings.HasPrefix(s, "goroutine ") || strings.HasPrefix(s, "created by ") ||
+		(strings.HasSuffix(s, ")") && (strings.Contains(s, "(0x") || strings.Contains(s, "({") || strings.HasSuffix(s, "()")))
 }
 
 func (w *LogWriter) keep(s string) {
@@ -97,7 +114,12 @@ func (w *LogWriter) line(b []byte) {
 			}
 		}
 	}
-	w.keep(s)
+	if (strings.HasPrefix(s, "panic:") || strings.HasPrefix(s, "fatal error:") || strings.HasPrefix(s, "runtime: ")) && len(w.heads) < 4 {
+		w.heads = append(w.heads, s)
+	}
+	if !stackLine(s) {
+		w.keep(s)
+	}
 	if w.log != nil {
 		w.log.Warn(s, "stream", "stderr")
 	}
