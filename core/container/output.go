@@ -202,6 +202,8 @@ func formFor(out string) outputForm {
 // The output appears only when complete (see AtomicFile and AtomicDir); on
 // error or cancellation nothing is left at out. out may not lie inside
 // srcDir, and a directory output may not contain srcDir.
+// A directory output takes srcDir over by renaming it when both are on the
+// same file system, so srcDir is gone afterwards; otherwise it is copied.
 func WriteOutput(ctx context.Context, srcDir, out string, opt OutputOptions) error {
 	fi, err := os.Stat(srcDir)
 	if err != nil {
@@ -228,9 +230,14 @@ func WriteOutput(ctx context.Context, srcDir, out string, opt OutputOptions) err
 		if err != nil {
 			return err
 		}
-		if err := copyTree(ctx, srcDir, ad.Dir()); err != nil {
-			ad.Abort()
-			return err
+		// On the same file system the finished tree is moved, not copied:
+		// outputs run to many gigabytes. Renaming onto the (empty) staging
+		// directory keeps the atomic commit below unchanged.
+		if err := os.Rename(srcDir, ad.Dir()); err != nil {
+			if err := copyTree(ctx, srcDir, ad.Dir()); err != nil {
+				ad.Abort()
+				return err
+			}
 		}
 		if err := ad.Commit(); err != nil {
 			ad.Abort()
