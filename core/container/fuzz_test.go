@@ -48,14 +48,16 @@ func FuzzUnwrap(f *testing.F) {
 	for _, s := range fuzzSeeds(f) {
 		f.Add(s)
 	}
+	// One directory per fuzzing process, reused by every run: creating
+	// and removing one per input would dominate the cost of a run.
+	dir := f.TempDir()
+	in := filepath.Join(dir, "input.bin")
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		dir := t.TempDir()
-		in := filepath.Join(dir, "input.bin")
 		if err := os.WriteFile(in, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		tmp := filepath.Join(dir, "tmp")
-		if err := os.Mkdir(tmp, 0o700); err != nil {
 			t.Fatal(err)
 		}
 		opt := Options{

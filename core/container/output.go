@@ -392,3 +392,7 @@ func copyTree(ctx context.Context, src, dst string) error {
 		return nil
 	})
 }
+
+// IsDirectoryOutput reports whether WriteOutput writes out as a directory
+// (rather than as an archive file), judging by its name.
+func IsDirectoryOutput(out string) bool { return formFor(out).dir }

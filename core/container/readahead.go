@@ -21,6 +21,8 @@ type readAhead struct {
 	held []byte // the whole buffer being consumed, returned to free when done
 	err  error  // sticky error (io.EOF at the end)
 	once sync.Once
+
+	made int // buffers allocated so far (producer only)
 }
 
 type chunk struct {
@@ -39,9 +41,6 @@ func newReadAhead(src io.Reader) *readAhead {
 		free: make(chan []byte, readAheadBufs),
 		stop: make(chan struct{}),
 	}
-	for range readAheadBufs {
-		a.free <- make([]byte, readAheadSize)
-	}
 	a.wg.Add(1)
 	go a.produce(src)
 	return a
@@ -52,10 +51,8 @@ func newReadAhead(src io.Reader) *readAhead {
 func (a *readAhead) produce(src io.Reader) {
 	defer a.wg.Done()
 	for {
-		var buf []byte
-		select {
-		case buf = <-a.free:
-		case <-a.stop:
+		buf, ok := a.buffer()
+		if !ok {
 			return
 		}
 		n, err := fill(src, buf)
@@ -73,6 +70,27 @@ func (a *readAhead) produce(src io.Reader) {
 			}
 			return
 		}
+	}
+}
+
+// buffer returns a free buffer, allocating one while fewer than
+// readAheadBufs exist, so that a small input costs one buffer, not all of
+// them. It reports false when the reader is being closed.
+func (a *readAhead) buffer() ([]byte, bool) {
+	select {
+	case buf := <-a.free:
+		return buf, true
+	default:
+	}
+	if a.made < readAheadBufs {
+		a.made++
+		return make([]byte, readAheadSize), true
+	}
+	select {
+	case buf := <-a.free:
+		return buf, true
+	case <-a.stop:
+		return nil, false
 	}
 }
 

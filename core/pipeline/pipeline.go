@@ -307,6 +307,16 @@ func readSide(ctx context.Context, req *Request, ad *Resolved, opts sdk.Options,
 func writeSide(ctx context.Context, req *Request, ad *Resolved, data sdk.Dataset, work string, res *Result) error {
 	tgtM := ad.Info.Manifest
 	stage := filepath.Join(work, "output")
+	if container.IsDirectoryOutput(req.Output) {
+		// Stage a directory output beside it, so that it is renamed into
+		// place rather than copied across file systems.
+		dir, err := os.MkdirTemp(filepath.Dir(filepath.Clean(req.Output)), "."+filepath.Base(filepath.Clean(req.Output))+".staging-")
+		if err != nil {
+			return fmt.Errorf("cannot stage the output beside %s: %w", req.Output, err)
+		}
+		defer os.RemoveAll(dir)
+		stage = filepath.Join(dir, "output")
+	}
 	if req.To == ArchiveName {
 		// An archive copied to an archive keeps the provenance it had, so
 		// the copy is byte for byte the original.
