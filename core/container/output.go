@@ -204,6 +204,7 @@ func formFor(out string) outputForm {
 // srcDir, and a directory output may not contain srcDir.
 // A directory output takes srcDir over by renaming it when both are on the
 // same file system, so srcDir is gone afterwards; otherwise it is copied.
+// If the output cannot be put in place, a moved srcDir is moved back.
 func WriteOutput(ctx context.Context, srcDir, out string, opt OutputOptions) error {
 	fi, err := os.Stat(srcDir)
 	if err != nil {
@@ -231,15 +232,24 @@ func WriteOutput(ctx context.Context, srcDir, out string, opt OutputOptions) err
 			return err
 		}
 		// On the same file system the finished tree is moved, not copied:
-		// outputs run to many gigabytes. Renaming onto the (empty) staging
-		// directory keeps the atomic commit below unchanged.
-		if err := os.Rename(srcDir, ad.Dir()); err != nil {
+		// outputs run to many gigabytes.
+		moved, err := moveInto(srcDir, ad.Dir())
+		if err != nil {
+			ad.Abort()
+			return err
+		}
+		if !moved {
 			if err := copyTree(ctx, srcDir, ad.Dir()); err != nil {
 				ad.Abort()
 				return err
 			}
 		}
 		if err := ad.Commit(); err != nil {
+			if moved {
+				// Give the caller its tree back rather than deleting it
+				// with the staging directory.
+				_ = os.Rename(ad.Dir(), srcDir)
+			}
 			ad.Abort()
 			return err
 		}
@@ -297,6 +307,23 @@ func writeArchive(ctx context.Context, srcDir string, w io.Writer, form outputFo
 		return err
 	}
 	return bw.Flush()
+}
+
+// moveInto renames src to the empty staging directory dst and reports
+// whether it did. os.Rename will not replace an existing directory, so dst is
+// removed first and, if the rename fails (src on another file system),
+// made again for the caller to copy into.
+func moveInto(src, dst string) (bool, error) {
+	if err := os.Remove(dst); err != nil {
+		return false, nil // not empty or not ours to remove: copy instead
+	}
+	if err := os.Rename(src, dst); err == nil {
+		return true, nil
+	}
+	if err := os.Mkdir(dst, 0o700); err != nil {
+		return false, err
+	}
+	return false, nil
 }
 
 // checkNotNested refuses outputs that would end up inside the tree being

@@ -86,18 +86,47 @@ func TestWriteOutputRealTools(t *testing.T) {
 		})
 	}
 	t.Run("directory", func(t *testing.T) {
+		// A directory output takes the source over (renames it) when it
+		// can, so each call gets its own copy of the sample tree.
+		fresh := func() string {
+			d := filepath.Join(t.TempDir(), "src")
+			os.Mkdir(d, 0o755)
+			writeSampleTree(t, d)
+			return d
+		}
 		out := filepath.Join(work, "converted")
-		if err := WriteOutput(context.Background(), src, out, OutputOptions{}); err != nil {
+		s1 := fresh()
+		if err := WriteOutput(context.Background(), s1, out, OutputOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		sameTree(t, src, out)
-		if err := WriteOutput(context.Background(), src, out, OutputOptions{}); !errors.Is(err, ErrOutputExists) {
+		if _, err := os.Stat(s1); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("source on the same file system was not moved: %v", err)
+		}
+		if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o755 {
+			t.Errorf("output mode %v, %v", fi.Mode(), err)
+		}
+		s2 := fresh()
+		if err := WriteOutput(context.Background(), s2, out, OutputOptions{}); !errors.Is(err, ErrOutputExists) {
 			t.Fatalf("second write without Overwrite: %v", err)
 		}
-		if err := WriteOutput(context.Background(), src, out, OutputOptions{Overwrite: true}); err != nil {
+		sameTree(t, src, s2) // a refused output leaves the source alone
+		if err := WriteOutput(context.Background(), s2, out, OutputOptions{Overwrite: true}); err != nil {
 			t.Fatal(err)
 		}
 		sameTree(t, src, out)
+		// copyTree is the path taken across file systems.
+		d := t.TempDir()
+		if err := copyTree(context.Background(), src, d); err != nil {
+			t.Fatal(err)
+		}
+		sameTree(t, src, d)
+		ents, _ := os.ReadDir(work)
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), ".") {
+				t.Errorf("temporary %s left behind", e.Name())
+			}
+		}
 	})
 	t.Run("refusals", func(t *testing.T) {
 		for _, c := range []struct {
