@@ -156,19 +156,48 @@ func (w *writer) writeMessages(realm *bufFile) error {
 		}
 		zid++
 		content, wildcard, hasAtt, hasImage := w.content(m, pl, zid, &mentions)
-		w.messageRow(mf, m, pl, zid, content, hasAtt, hasImage)
-		w.userMessages(mf, pl, zid, mentions, wildcard)
-		w.reactions(realm, m, zid, reported)
-		mf.count++
-		if mf.count == MessagesPerFile {
-			err := mf.close()
-			w.msgBuf, w.umBuf = mf.msgs, mf.ums
-			if err != nil {
-				return err
+		// The server keeps at most MaxMessage characters of a message: a
+		// longer one goes in as consecutive parts, so nothing is cut. The
+		// file links that content appended at the end land in the last
+		// part, which therefore owns the attachments.
+		parts := splitMessage(content, MaxMessage)
+		if len(parts) > 1 {
+			w.notice(sdk.Notice{Level: sdk.LevelWarning, Code: "message-split", Kind: sdk.KindMessage, Record: m.ID,
+				Message: fmt.Sprintf("message %s: %d characters; Pixtoome keeps at most %d in one message, so it is imported as %d consecutive messages", m.ID, utf8.RuneCountInString(content), MaxMessage, len(parts))})
+			last := zid + int64(len(parts)) - 1
+			for _, id := range m.Attachments {
+				if ai := w.atts[id]; ai != nil && ai.msg == zid {
+					ai.msg = last
+				}
 			}
-			mf = nil
-			if err := w.ctx.Err(); err != nil {
-				return err
+		}
+		for i, part := range parts {
+			if i > 0 {
+				zid++
+			}
+			lastPart := i == len(parts)-1
+			if mf == nil {
+				fileNo++
+				if mf, err = w.openMsgFile(fileNo); err != nil {
+					return err
+				}
+			}
+			w.messageRow(mf, m, pl, zid, part, hasAtt && lastPart, hasImage && lastPart)
+			w.userMessages(mf, pl, zid, mentions, wildcard)
+			if i == 0 {
+				w.reactions(realm, m, zid, reported)
+			}
+			mf.count++
+			if mf.count == MessagesPerFile {
+				err := mf.close()
+				w.msgBuf, w.umBuf = mf.msgs, mf.ums
+				if err != nil {
+					return err
+				}
+				mf = nil
+				if err := w.ctx.Err(); err != nil {
+					return err
+				}
 			}
 		}
 		if zid%1000 == 0 && w.req.Progress != nil {
@@ -253,11 +282,6 @@ func (w *writer) content(m *sdk.Message, pl place, zid int64, mentioned *[]int64
 		case ai.a.URL != "":
 			text += "\n[" + name + "](" + ai.a.URL + ")"
 		}
-	}
-	if n := utf8.RuneCountInString(text); n > MaxMessage {
-		text = truncateRunes(text, MaxMessage, "\n[message truncated]")
-		w.notice(sdk.Notice{Level: sdk.LevelWarning, Code: "message-truncated", Kind: sdk.KindMessage, Record: m.ID,
-			Message: fmt.Sprintf("message %s: %d characters; Pixtoome keeps %d, so the rest is cut", m.ID, n, MaxMessage)})
 	}
 	if strings.TrimSpace(text) == "" {
 		text = "(empty)"

@@ -315,14 +315,16 @@ func parseEditHistory(s string, userID func(int64) string) ([]sdk.Edit, error) {
 
 // source holds the state of one Read.
 type source struct {
-	fsys   fs.FS
-	dir    string
-	out    sdk.Sink
-	ctx    context.Context
-	data   *realmData
-	users  map[int64]*sdk.User
-	byName map[string][]int64 // lower-case full name -> user ids
-	recip  map[int64]zRecipient
+	// pending is a split message waiting for its next part.
+	pending *pendingMessage
+	fsys    fs.FS
+	dir     string
+	out     sdk.Sink
+	ctx     context.Context
+	data    *realmData
+	users   map[int64]*sdk.User
+	byName  map[string][]int64 // lower-case full name -> user ids
+	recip   map[int64]zRecipient
 	// attachments by message id; emitted once their message is.
 	attByMsg   map[int64][]*attRef
 	attOrder   []*attRef
@@ -705,7 +707,7 @@ func (s *source) readMessages() error {
 		name := fmt.Sprintf("messages-%06d.json", n)
 		f, err := s.open(name)
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil
+			return s.flushParts()
 		}
 		if err != nil {
 			return err
@@ -714,7 +716,7 @@ func (s *source) readMessages() error {
 			if err := s.ctx.Err(); err != nil {
 				return err
 			}
-			return s.message(name, zm)
+			return s.joinParts(name, zm)
 		})
 		f.Close()
 		if err != nil {
@@ -724,6 +726,50 @@ func (s *source) readMessages() error {
 	}
 }
 
+// joinParts puts back together a message that a target split to fit the
+// length limit: parts end with continuedMark and follow each other from
+// the same sender to the same place and topic. Only the last part is held
+// back, so memory stays flat.
+func (s *source) joinParts(file string, zm *zMessage) error {
+	if p := s.pending; p != nil {
+		if zm.Sender == p.Sender && zm.Recipient == p.Recipient && zm.Subject == p.Subject {
+			p.Content = strings.TrimSuffix(p.Content, continuedMark) + zm.Content
+			p.parts = append(p.parts, zm.ID)
+			if strings.HasSuffix(zm.Content, continuedMark) {
+				return nil
+			}
+			s.pending = nil
+			return s.message(p.file, &p.zMessage, p.parts...)
+		}
+		// The next part never came: keep what there is, mark included.
+		s.pending = nil
+		if err := s.message(p.file, &p.zMessage, p.parts...); err != nil {
+			return err
+		}
+	}
+	if strings.HasSuffix(zm.Content, continuedMark) {
+		s.pending = &pendingMessage{zMessage: *zm, file: file}
+		return nil
+	}
+	return s.message(file, zm)
+}
+
+// flushParts emits a split message whose last part is missing.
+func (s *source) flushParts() error {
+	if p := s.pending; p != nil {
+		s.pending = nil
+		return s.message(p.file, &p.zMessage, p.parts...)
+	}
+	return nil
+}
+
+// pendingMessage is a split message waiting for its next part.
+type pendingMessage struct {
+	zMessage
+	file  string
+	parts []int64 // ids of the parts after the first
+}
+
 func (s *source) userRef(id int64) string {
 	if _, ok := s.users[id]; ok {
 		return uid(id)
@@ -731,7 +777,9 @@ func (s *source) userRef(id int64) string {
 	return ""
 }
 
-func (s *source) message(file string, zm *zMessage) error {
+// message emits one message; parts are the ids of further server messages
+// that were joined into it, whose attachments it takes.
+func (s *source) message(file string, zm *zMessage, parts ...int64) error {
 	id := uid(zm.ID)
 	skip := func(code, why string) error {
 		s.out.Notice(sdk.Notice{Level: sdk.LevelWarning, Code: code, Kind: sdk.KindMessage, Record: id, File: file, Skipped: true,
@@ -766,10 +814,13 @@ func (s *source) message(file string, zm *zMessage) error {
 		return skip("recipient-unknown", fmt.Sprintf("its recipient has unknown type %d", r.Type))
 	}
 	body := zm.Content
-	for _, ref := range s.attByMsg[zm.ID] {
-		body = removeUploadLink(body, ref.row.PathID)
-		ref.emitted = true
-		m.Attachments = append(m.Attachments, ref.id)
+	for _, part := range append([]int64{zm.ID}, parts...) {
+		for _, ref := range s.attByMsg[part] {
+			body = removeUploadLink(body, ref.row.PathID)
+			ref.emitted = true
+			ref.msg = zm.ID // the joined message keeps its first part's id
+			m.Attachments = append(m.Attachments, ref.id)
+		}
 	}
 	if rest, ok := strings.CutPrefix(body, "/me "); ok {
 		m.Kind = sdk.MessageEmote

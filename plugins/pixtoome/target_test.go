@@ -150,7 +150,9 @@ func TestWriteRich(t *testing.T) {
 }
 
 func testRich(t *testing.T, o *output, profile string, notices []sdk.Notice) {
-	total := 18 + bulkMessages
+	// 18 hand-made messages, the bulk ones, and one more for the second
+	// part of the message that is too long for one.
+	total := 18 + bulkMessages + 1
 	if len(o.messages) != total {
 		t.Fatalf("%d messages written, want %d", len(o.messages), total)
 	}
@@ -248,9 +250,22 @@ func testRich(t *testing.T, o *output, profile string, notices []sdk.Notice) {
 	if got := o.message(t, "Grüße")["content"]; got != "Grüße 🎉 \"quoted\" \\ back\tslash\u2028line" {
 		t.Errorf("unicode: %q", got)
 	}
-	long := o.message(t, "0123456789")["content"].(string)
-	if utf8.RuneCountInString(long) != MaxMessage || !strings.HasSuffix(long, "\n[message truncated]") {
-		t.Errorf("long message: %d characters", utf8.RuneCountInString(long))
+	// A message over the limit becomes consecutive parts, each within it,
+	// which join back into the whole text.
+	var parts []string
+	for _, m := range o.messages {
+		if c := m["content"].(string); strings.HasPrefix(c, "0123456789") || (len(parts) > 0 && len(parts) < 2) {
+			parts = append(parts, c)
+		}
+	}
+	if len(parts) != 2 || utf8.RuneCountInString(parts[0]) > MaxMessage || !strings.HasSuffix(parts[0], continuedMark) ||
+		strings.TrimSuffix(parts[0], continuedMark)+parts[1] != strings.Repeat("0123456789", 1200) {
+		t.Errorf("long message parts: %d, lengths %v", len(parts), func() (n []int) {
+			for _, p := range parts {
+				n = append(n, utf8.RuneCountInString(p))
+			}
+			return
+		}())
 	}
 	// Direct messages.
 	m7 := o.message(t, "hi bob")
@@ -328,7 +343,7 @@ func testRich(t *testing.T, o *output, profile string, notices []sdk.Notice) {
 			}
 		}
 	}
-	if !hasNotice(notices, "reaction-emoji-unknown") || !hasNotice(notices, "message-truncated") {
+	if !hasNotice(notices, "reaction-emoji-unknown") || !hasNotice(notices, "message-split") {
 		t.Errorf("notices: %v", notices)
 	}
 	// Avatars.

@@ -275,3 +275,35 @@ func allDigits(s string) bool {
 	}
 	return true
 }
+
+// continuedMark ends every part but the last of a message split to fit the
+// server's length limit. The source recognises it and joins the parts
+// again, so a round trip gives back the original text.
+const continuedMark = "\n\n*(continued in the next message)*"
+
+// splitMessage cuts text into parts of at most max characters, marks included,
+// preferring to cut after a newline near the end of each part. Joining the
+// parts after removing the marks gives text back exactly.
+func splitMessage(text string, max int) []string {
+	if utf8.RuneCountInString(text) <= max {
+		return []string{text}
+	}
+	room := max - utf8.RuneCountInString(continuedMark)
+	var parts []string
+	for utf8.RuneCountInString(text) > max {
+		// Byte offset of the room-th rune.
+		cut, n := 0, 0
+		for cut < len(text) && n < room {
+			_, size := utf8.DecodeRuneInString(text[cut:])
+			cut += size
+			n++
+		}
+		// A newline in the last tenth makes a tidier cut.
+		if nl := strings.LastIndexByte(text[:cut], '\n'); nl > 0 && utf8.RuneCountInString(text[nl+1:cut]) < room/10 {
+			cut = nl + 1
+		}
+		parts = append(parts, text[:cut]+continuedMark)
+		text = text[cut:]
+	}
+	return append(parts, text)
+}
