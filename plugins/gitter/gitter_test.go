@@ -572,3 +572,17 @@ func (s *countSink) Notice(n sdk.Notice) {
 	}
 }
 func (s *countSink) Progress(done, total int64) { s.done, s.total = done, total }
+
+// A merged dump whose every message names its room stands for no room of
+// its own: no empty room named after the file.
+func TestMergedDumpMakesNoFileRoom(t *testing.T) {
+	res := adaptertest.RunSource(t, &Source{}, nil, "testdata/merged-only/all-named.json")
+	var names []string
+	for _, r := range res.Rooms {
+		names = append(names, r.Name)
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"acme/one", "acme/two"}) {
+		t.Errorf("rooms = %v", names)
+	}
+}

@@ -399,6 +399,17 @@ type fileCtx struct {
 	room *roomState // the file's own room, made when first needed
 	j    *jsonReader
 	n    int // messages read
+	// merged is set when a message names its own room (a merged dump):
+	// the file then stands for no room of its own.
+	merged bool
+}
+
+// fileRoomIfEmpty gives a file that named no room its own room even when it
+// held no messages, since an empty room is still a room.
+func (r *run) fileRoomIfEmpty(fc *fileCtx) {
+	if !fc.merged {
+		r.fileRoom(fc)
+	}
 }
 
 // fileRoom returns the room the file's messages belong to when they carry
@@ -572,6 +583,7 @@ func (r *run) handleMessage(fc *fileCtx, idx int) error {
 	}
 	room := fc.room
 	if m.hasRoom && len(m.room) > 0 {
+		fc.merged = true
 		room = r.room(string(m.room), f)
 	} else {
 		room = r.fileRoom(fc)
@@ -755,7 +767,7 @@ func (r *run) readREST(f *inputFile) error {
 		}
 		return fmt.Errorf("gitter: %s: unexpected %s after the message array at byte %d", f.display, describe(c), fc.j.offset())
 	}
-	r.fileRoom(fc) // an empty dump is still a room
+	r.fileRoomIfEmpty(fc)
 	return nil
 }
 
@@ -837,7 +849,7 @@ func (r *run) readNDJSON(f *inputFile) error {
 			return err
 		}
 	}
-	r.fileRoom(fc)
+	r.fileRoomIfEmpty(fc)
 	return nil
 }
 
@@ -900,11 +912,11 @@ func (r *run) readItems(f *inputFile) error {
 			return err
 		}
 		if pass == 0 && !itemsPending {
-			r.fileRoom(fc)
+			r.fileRoomIfEmpty(fc)
 			return nil
 		}
 		if pass == 1 {
-			r.fileRoom(fc)
+			r.fileRoomIfEmpty(fc)
 		} else {
 			r.total += f.size
 		}
