@@ -19,7 +19,14 @@ func (a *app) adaptersCommand() *cobra.Command {
 		Short: "List the systems migrate can read and write, with their options",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			list := pipeline.Adapters()
+			resolver, err := pluginResolver(cmd, newSlog(a.log, "plugins"))
+			if err != nil {
+				return err
+			}
+			list, err := pipeline.ListAdapters(cmd.Context(), resolver)
+			if err != nil {
+				a.log.Warn().Err(err).Msg("some plugins could not be listed")
+			}
 			if asJSON {
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")

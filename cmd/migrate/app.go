@@ -160,6 +160,7 @@ Exit codes: 0 success, 1 success with warnings, 2 failure, 64 bad usage.`,
 	pf.StringVar(&a.passFile, "passphrase-file", "", "read the archive passphrase from this file (also: $"+passphraseEnv+")")
 	pf.StringVarP(&a.passFlag, "passphrase", "p", "", "the archive passphrase (visible in the process list: prefer --passphrase-file)")
 	pf.StringVar(&a.outPassFile, "output-passphrase-file", "", "passphrase for an encrypted output, when it differs from the input's")
+	registerPluginFlags(pf)
 
 	conv.register(root, true, true)
 	root.AddCommand(
@@ -185,7 +186,8 @@ type convertFlags struct {
 	dryRun, overwrite, noValidate         bool
 	download, downloadAvatars             bool
 	kdf                                   string
-	maxUnpacked                           int64
+	maxUnpacked, maxFileBytes             int64
+	maxRatio                              float64
 	maxFiles                              int
 	generic                               []string
 	flags                                 *pflag.FlagSet
@@ -210,8 +212,10 @@ func (c *convertFlags) register(cmd *cobra.Command, from, to bool) {
 	f.BoolVar(&c.download, "download-attachments", false, "download files the export only links to (attachments on files.gitter.im and the like) so they live on in the target")
 	f.BoolVar(&c.downloadAvatars, "download-avatars", false, "download avatar images the export only links to")
 	f.StringVar(&c.kdf, "output-kdf", "", "key derivation for an encrypted output: md5 (HipChat's), sha256 or pbkdf2 (default: the target's)")
-	f.Int64Var(&c.maxUnpacked, "max-unpacked-bytes", 0, "refuse archives that unpack to more than this many bytes (default 200 GiB)")
+	f.Int64Var(&c.maxUnpacked, "max-total-bytes", 0, "refuse archives that unpack to more than this many bytes (default 200 GiB)")
+	f.Int64Var(&c.maxFileBytes, "max-file-bytes", 0, "refuse archive entries larger than this many bytes (default 100 GiB)")
 	f.IntVar(&c.maxFiles, "max-files", 0, "refuse archives with more than this many entries (default 5,000,000)")
+	f.Float64Var(&c.maxRatio, "max-ratio", 0, "refuse archives that expand more than this many times their compressed size (default 1000)")
 	f.StringArrayVarP(&c.generic, "option", "O", nil, "adapter option as name=value, for options without a flag of their own (repeatable)")
 	registerAdapterFlags(f)
 }

@@ -64,14 +64,26 @@ func (a *app) convert(cmd *cobra.Command, c *convertFlags, inputs []string) erro
 	if c.output == "" && !c.dryRun {
 		return usagef("-o OUTPUT is required (or --dry-run to only compute the report)")
 	}
-	srcM, ok := lookupManifest(c.from)
-	if !ok {
-		return usagef("unknown source %q; known: %s", c.from, knownNames(true))
+	resolver, err := pluginResolver(cmd, newSlog(a.log, "plugins"))
+	if err != nil {
+		return err
 	}
-	tgtM, ok := lookupManifest(c.to)
-	if !ok {
-		return usagef("unknown target %q; known: %s", c.to, knownNames(false))
+	once := &resolvedOnce{Resolver: resolver, done: map[string]*pipeline.Resolved{}}
+	srcM, err := a.resolveManifest(cmd, once, c.from, true)
+	if err != nil {
+		return err
 	}
+	tgtM, err := a.resolveManifest(cmd, once, c.to, false)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, r := range once.done {
+			if r.Close != nil {
+				_ = r.Close()
+			}
+		}
+	}()
 	if !srcM.Source {
 		return usagef("%s can only be written, not read", c.from)
 	}
@@ -108,6 +120,12 @@ func (a *app) convert(cmd *cobra.Command, c *convertFlags, inputs []string) erro
 	if c.maxFiles > 0 {
 		limits.MaxFiles = c.maxFiles
 	}
+	if c.maxFileBytes > 0 {
+		limits.MaxFileBytes = c.maxFileBytes
+	}
+	if c.maxRatio > 0 {
+		limits.MaxRatio = c.maxRatio
+	}
 	prog := newProgress(a.stderr, a.log, isTerminal(a.stderr))
 	a.log.Info().Str("from", c.from).Str("to", c.to).Strs("inputs", inputs).Str("output", c.output).Msg("converting")
 	res, runErr := pipeline.Run(cmd.Context(), pipeline.Request{
@@ -118,6 +136,7 @@ func (a *app) convert(cmd *cobra.Command, c *convertFlags, inputs []string) erro
 		Download: c.download || c.downloadAvatars, DownloadAvatars: c.downloadAvatars,
 		Validate: !c.noValidate, Limits: limits, TempDir: a.tempDir,
 		Log: a.log, Slog: func(name string) *slog.Logger { return newSlog(a.log, name) }, Progress: prog,
+		Resolver: once,
 	})
 	rep := res.Report
 	defer rep.Close()
@@ -181,6 +200,25 @@ func (a *app) writeReports(c *convertFlags, rep *report.Report) error {
 	}
 	a.log.Info().Str("report", jsonPath).Str("html", htmlPath).Msg("report written")
 	return nil
+}
+
+// resolveManifest finds an adapter (built in, in a plugin directory, or a
+// plugin file named by path) and returns its manifest; the adapter stays
+// resolved for the run.
+func (a *app) resolveManifest(cmd *cobra.Command, once *resolvedOnce, name string, source bool) (sdk.Manifest, error) {
+	if name == pipeline.ArchiveName {
+		return pipeline.ArchiveManifest, nil
+	}
+	res, err := once.Resolve(cmd.Context(), name)
+	if err != nil {
+		role := "target"
+		if source {
+			role = "source"
+		}
+		return sdk.Manifest{}, usagef("%s %q: %v; known: %s", role, name, err, knownNames(source))
+	}
+	once.done[name] = res
+	return res.Info.Manifest, nil
 }
 
 func lookupManifest(name string) (sdk.Manifest, bool) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/hex"
 	"log/slog"
 	"os"
@@ -24,9 +25,9 @@ func registerPluginFlags(f *pflag.FlagSet) {
 }
 
 // pluginResolver builds the resolver the flags describe.
-func pluginResolver(cmd *cobra.Command) (pipeline.Resolver, error) {
+func pluginResolver(cmd *cobra.Command, log *slog.Logger) (pipeline.Resolver, error) {
 	f := cmd.Flags()
-	cfg := plugin.Config{Log: slog.Default().With("adapter", "plugins")}
+	cfg := plugin.Config{Log: log}
 	dirs, _ := f.GetStringArray("plugin-dir")
 	if len(dirs) > 0 {
 		cfg.Dirs = dirs
@@ -57,4 +58,21 @@ func pluginResolver(cmd *cobra.Command) (pipeline.Resolver, error) {
 		return nil, usageError{err.Error()}
 	}
 	return r, nil
+}
+
+// resolvedOnce serves adapters already resolved for this run, so that a
+// plugin process or module is started once rather than once for the
+// command line's checks and again for the pipeline.
+type resolvedOnce struct {
+	pipeline.Resolver
+	done map[string]*pipeline.Resolved
+}
+
+func (r *resolvedOnce) Resolve(ctx context.Context, name string) (*pipeline.Resolved, error) {
+	if res, ok := r.done[name]; ok {
+		c := *res
+		c.Close = nil // closed by whoever resolved it first
+		return &c, nil
+	}
+	return r.Resolver.Resolve(ctx, name)
 }
