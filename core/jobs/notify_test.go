@@ -21,10 +21,9 @@ import (
 // mailbox is a real SMTP server (go-smtp) on loopback that keeps what it
 // receives.
 type mailbox struct {
-	mu    sync.Mutex
-	msgs  []received
-	addr  string
-	rcpts []string
+	mu   sync.Mutex
+	msgs []received
+	addr string
 }
 
 type received struct {

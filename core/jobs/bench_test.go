@@ -1,0 +1,106 @@
+package jobs
+
+import (
+	"compress/gzip"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/migrate-chat/migrate/core/container"
+	"github.com/migrate-chat/migrate/core/pipeline"
+	"github.com/migrate-chat/migrate/internal/gen"
+)
+
+// BenchmarkJobsPerHour measures how many small conversions (the sample
+// archive, archive to archive) the embedded queue completes with one and
+// with two workers: b.N jobs are queued at once and drained.
+func BenchmarkJobsPerHour(b *testing.B) {
+	sample := packSample(b)
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			cfg := testConfig(b, b.TempDir())
+			cfg.Workers = workers
+			cfg.Log = zerolog.Nop()
+			q := openQueue(b, cfg)
+			ctx := context.Background()
+			b.ResetTimer()
+			start := time.Now()
+			var ids []string
+			for range b.N {
+				j, err := q.Submit(ctx, "bench", Spec{From: "archive", To: "archive"}, nil, stage(b, q, "s.tar.gz", sample))
+				if err != nil {
+					b.Fatal(err)
+				}
+				ids = append(ids, j.ID)
+			}
+			for _, id := range ids {
+				if j := waitFinal(b, q, id, 10*time.Minute); j.State != StateSucceeded {
+					b.Fatalf("%s: %s", j.State, j.Error)
+				}
+			}
+			b.ReportMetric(float64(b.N)/time.Since(start).Hours(), "jobs/hour")
+		})
+	}
+}
+
+// BenchmarkServiceOverhead converts one larger canonical archive (100,000
+// messages, packed as .tar.gz) to a .tar.gz, once by calling the pipeline
+// as the command line does and once as a job through the queue (upload
+// staging, queueing, heartbeats, reports on disk).
+func BenchmarkServiceOverhead(b *testing.B) {
+	dir := b.TempDir()
+	src := filepath.Join(dir, "src")
+	if _, err := gen.Generate(context.Background(), "canonical", gen.Config{Messages: 100000, Seed: 1, AttachmentRate: -1}, src); err != nil {
+		b.Fatal(err)
+	}
+	in := filepath.Join(dir, "in.tar.gz")
+	f, err := os.Create(in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	zw := gzip.NewWriter(f)
+	if err := container.PackTar(context.Background(), src, zw, time.Time{}); err != nil {
+		b.Fatal(err)
+	}
+	zw.Close()
+	f.Close()
+
+	b.Run("cli", func(b *testing.B) {
+		for i := range b.N {
+			res, err := pipeline.Run(context.Background(), pipeline.Request{From: "archive", To: "archive", Inputs: []string{in},
+				Output: filepath.Join(dir, fmt.Sprintf("cli-%d.tar.gz", i)), Validate: true, TempDir: dir})
+			if err != nil {
+				b.Fatal(err)
+			}
+			res.Report.Close()
+		}
+	})
+	b.Run("job", func(b *testing.B) {
+		cfg := testConfig(b, b.TempDir())
+		cfg.Workers = 1
+		cfg.Log = zerolog.Nop()
+		q := openQueue(b, cfg)
+		ctx := context.Background()
+		b.ResetTimer()
+		for range b.N {
+			fh, err := os.Open(in)
+			if err != nil {
+				b.Fatal(err)
+			}
+			st := stage(b, q, "in.tar.gz", fh)
+			fh.Close()
+			j, err := q.Submit(ctx, "bench", Spec{From: "archive", To: "archive"}, nil, st)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if j := waitFinal(b, q, j.ID, 10*time.Minute); j.State != StateSucceeded {
+				b.Fatalf("%s: %s", j.State, j.Error)
+			}
+		}
+	})
+}
