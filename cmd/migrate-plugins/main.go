@@ -43,7 +43,7 @@ func run(out, which string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	list, err := exec.Command("go", "list", adaptersPkg).Output()
+	list, err := exec.Command("go", "list", "-e", "-f", "{{if .GoFiles}}{{.ImportPath}}{{end}}", adaptersPkg).Output()
 	if err != nil {
 		return fmt.Errorf("listing the adapter commands (run this inside the migrate module): %w", err)
 	}
