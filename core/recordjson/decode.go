@@ -1,0 +1,744 @@
+package recordjson
+
+import (
+	"encoding/json"
+	"math"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/migrate-chat/migrate/sdk"
+)
+
+// DecodeMessage decodes one JSON message record into m. The result, and
+// whether there is an error, are those of json.Unmarshal(line, m) on a
+// zero m: unlike json.Unmarshal, DecodeMessage first clears m, so that
+// nothing of a previous record stays in a reused struct. Every string is
+// copied out of line, which may be reused afterwards.
+//
+// Lines in the shape the encoders write (any field order, any whitespace
+// and escapes) are decoded directly; any other line goes to json.Unmarshal,
+// which also words the error.
+func DecodeMessage(line []byte, m *sdk.Message) error {
+	*m = sdk.Message{}
+	d := decoder{data: line}
+	if d.message(m) {
+		return nil
+	}
+	*m = sdk.Message{}
+	return json.Unmarshal(line, m)
+}
+
+// DecodeAttachment decodes one JSON attachment record into a, with the
+// result of json.Unmarshal(line, a) on a zero a; see DecodeMessage.
+func DecodeAttachment(line []byte, a *sdk.Attachment) error {
+	*a = sdk.Attachment{}
+	d := decoder{data: line}
+	if d.attachment(a) {
+		return nil
+	}
+	*a = sdk.Attachment{}
+	return json.Unmarshal(line, a)
+}
+
+// decoder scans one JSON value. Every method returns false as soon as the
+// input leaves what the scanner handles, whether the input is wrong or just
+// unusual: the caller then hands the whole line to encoding/json.
+type decoder struct {
+	data []byte
+	pos  int
+	// buf gathers strings with escapes; it is reused between them.
+	buf []byte
+}
+
+// Field bits, to refuse a repeated field: encoding/json's rules for those
+// (the last wins, but a repeated array or object is merged) are left to it.
+const (
+	fID = 1 << iota
+	fKind
+	fRoom
+	fConversation
+	fSender
+	fSenderName
+	fSentAt
+	fEditedAt
+	fEdits
+	fBody
+	fOriginal
+	fOriginalFormat
+	fThreadRoot
+	fTopic
+	fReplyTo
+	fMentions
+	fReactions
+	fAttachments
+	fDeleted
+	fExtra
+)
+
+func (d *decoder) message(m *sdk.Message) bool {
+	if !d.beginObject() {
+		return false
+	}
+	var seen uint32
+	for more := d.firstKey(); more; more = d.nextKey() {
+		key, ok := d.key()
+		if !ok {
+			return false
+		}
+		var bit uint32
+		switch string(key) {
+		case "id":
+			bit = fID
+			m.ID, ok = d.str()
+		case "kind":
+			bit = fKind
+			var s string
+			s, ok = d.kind(messageKinds[:])
+			m.Kind = sdk.MessageKind(s)
+		case "room":
+			bit = fRoom
+			m.Room, ok = d.str()
+		case "conversation":
+			bit = fConversation
+			m.Conversation, ok = d.str()
+		case "sender":
+			bit = fSender
+			m.Sender, ok = d.str()
+		case "sender_name":
+			bit = fSenderName
+			m.SenderName, ok = d.str()
+		case "sent_at":
+			bit = fSentAt
+			ok = d.time(&m.SentAt)
+		case "edited_at":
+			bit = fEditedAt
+			m.EditedAt = new(time.Time)
+			ok = d.time(m.EditedAt)
+		case "edits":
+			bit = fEdits
+			m.Edits, ok = d.edits()
+		case "body":
+			bit = fBody
+			m.Body, ok = d.str()
+		case "original":
+			bit = fOriginal
+			m.Original, ok = d.str()
+		case "original_format":
+			bit = fOriginalFormat
+			m.OriginalFormat, ok = d.str()
+		case "thread_root":
+			bit = fThreadRoot
+			m.ThreadRoot, ok = d.str()
+		case "topic":
+			bit = fTopic
+			m.Topic, ok = d.str()
+		case "reply_to":
+			bit = fReplyTo
+			m.ReplyTo, ok = d.str()
+		case "mentions":
+			bit = fMentions
+			m.Mentions, ok = d.mentions()
+		case "reactions":
+			bit = fReactions
+			m.Reactions, ok = d.reactions()
+		case "attachments":
+			bit = fAttachments
+			m.Attachments, ok = d.strs()
+		case "deleted":
+			bit = fDeleted
+			m.Deleted, ok = d.bool()
+		case "extra":
+			bit = fExtra
+			m.Extra, ok = d.strMap()
+		}
+		if !ok || bit == 0 || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+	}
+	return d.end()
+}
+
+const (
+	aID = 1 << iota
+	aMessage
+	aName
+	aSize
+	aContentType
+	aSHA256
+	aURL
+	aPath
+	aUploader
+	aCreatedAt
+)
+
+func (d *decoder) attachment(a *sdk.Attachment) bool {
+	if !d.beginObject() {
+		return false
+	}
+	var seen uint32
+	for more := d.firstKey(); more; more = d.nextKey() {
+		key, ok := d.key()
+		if !ok {
+			return false
+		}
+		var bit uint32
+		switch string(key) {
+		case "id":
+			bit = aID
+			a.ID, ok = d.str()
+		case "message":
+			bit = aMessage
+			a.Message, ok = d.str()
+		case "name":
+			bit = aName
+			a.Name, ok = d.str()
+		case "size":
+			bit = aSize
+			a.Size, ok = d.int64()
+		case "content_type":
+			bit = aContentType
+			a.ContentType, ok = d.str()
+		case "sha256":
+			bit = aSHA256
+			a.SHA256, ok = d.str()
+		case "url":
+			bit = aURL
+			a.URL, ok = d.str()
+		case "path":
+			bit = aPath
+			a.Path, ok = d.str()
+		case "uploader":
+			bit = aUploader
+			a.Uploader, ok = d.str()
+		case "created_at":
+			bit = aCreatedAt
+			a.CreatedAt = new(time.Time)
+			ok = d.time(a.CreatedAt)
+		}
+		if !ok || bit == 0 || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+	}
+	return d.end()
+}
+
+// end accepts only whitespace after the top-level value.
+func (d *decoder) end() bool {
+	if d.pos < 0 {
+		return false
+	}
+	d.skipSpace()
+	return d.pos == len(d.data)
+}
+
+func (d *decoder) edits() ([]sdk.Edit, bool) {
+	if !d.beginArray() {
+		return nil, false
+	}
+	es := []sdk.Edit{}
+	for more := d.firstElem(); more; more = d.nextElem() {
+		es = append(es, sdk.Edit{})
+		e := &es[len(es)-1]
+		if !d.beginObject() {
+			return nil, false
+		}
+		var seen uint8
+		for more := d.firstKey(); more; more = d.nextKey() {
+			key, ok := d.key()
+			if !ok {
+				return nil, false
+			}
+			var bit uint8
+			switch string(key) {
+			case "edited_at":
+				bit = 1
+				ok = d.time(&e.EditedAt)
+			case "body":
+				bit = 2
+				e.Body, ok = d.str()
+			case "editor":
+				bit = 4
+				e.Editor, ok = d.str()
+			}
+			if !ok || bit == 0 || seen&bit != 0 {
+				return nil, false
+			}
+			seen |= bit
+		}
+		if d.pos < 0 {
+			return nil, false
+		}
+	}
+	return es, d.pos >= 0
+}
+
+func (d *decoder) mentions() ([]sdk.Mention, bool) {
+	if !d.beginArray() {
+		return nil, false
+	}
+	ms := []sdk.Mention{}
+	for more := d.firstElem(); more; more = d.nextElem() {
+		ms = append(ms, sdk.Mention{})
+		mn := &ms[len(ms)-1]
+		if !d.beginObject() {
+			return nil, false
+		}
+		var seen uint8
+		for more := d.firstKey(); more; more = d.nextKey() {
+			key, ok := d.key()
+			if !ok {
+				return nil, false
+			}
+			var bit uint8
+			switch string(key) {
+			case "kind":
+				bit = 1
+				var s string
+				s, ok = d.kind(mentionKinds[:])
+				mn.Kind = sdk.MentionKind(s)
+			case "user":
+				bit = 2
+				mn.User, ok = d.str()
+			case "text":
+				bit = 4
+				mn.Text, ok = d.str()
+			}
+			if !ok || bit == 0 || seen&bit != 0 {
+				return nil, false
+			}
+			seen |= bit
+		}
+		if d.pos < 0 {
+			return nil, false
+		}
+	}
+	return ms, d.pos >= 0
+}
+
+func (d *decoder) reactions() ([]sdk.Reaction, bool) {
+	if !d.beginArray() {
+		return nil, false
+	}
+	rs := []sdk.Reaction{}
+	for more := d.firstElem(); more; more = d.nextElem() {
+		rs = append(rs, sdk.Reaction{})
+		r := &rs[len(rs)-1]
+		if !d.beginObject() {
+			return nil, false
+		}
+		var seen uint8
+		for more := d.firstKey(); more; more = d.nextKey() {
+			key, ok := d.key()
+			if !ok {
+				return nil, false
+			}
+			var bit uint8
+			switch string(key) {
+			case "emoji":
+				bit = 1
+				r.Emoji, ok = d.str()
+			case "custom":
+				bit = 2
+				r.Custom, ok = d.bool()
+			case "users":
+				// The encoders write null for a nil list of users; null
+				// leaves the fresh element's nil as it is.
+				bit = 4
+				if !d.null() {
+					r.Users, ok = d.strs()
+				}
+			}
+			if !ok || bit == 0 || seen&bit != 0 {
+				return nil, false
+			}
+			seen |= bit
+		}
+		if d.pos < 0 {
+			return nil, false
+		}
+	}
+	return rs, d.pos >= 0
+}
+
+// strs decodes an array of strings; an empty array gives an empty slice,
+// not nil, as with encoding/json.
+func (d *decoder) strs() ([]string, bool) {
+	if !d.beginArray() {
+		return nil, false
+	}
+	ss := []string{}
+	for more := d.firstElem(); more; more = d.nextElem() {
+		s, ok := d.str()
+		if !ok {
+			return nil, false
+		}
+		ss = append(ss, s)
+	}
+	return ss, d.pos >= 0
+}
+
+// strMap decodes an object of strings. A repeated key keeps its last
+// value, as with encoding/json.
+func (d *decoder) strMap() (map[string]string, bool) {
+	if !d.beginObject() {
+		return nil, false
+	}
+	m := map[string]string{}
+	for more := d.firstKey(); more; more = d.nextKey() {
+		k, ok := d.str()
+		if !ok || !d.colon() {
+			return nil, false
+		}
+		v, ok := d.str()
+		if !ok {
+			return nil, false
+		}
+		m[k] = v
+	}
+	return m, d.pos >= 0
+}
+
+// The iteration helpers: firstX is called after the opening bracket and
+// nextX after each member; both report whether a member follows. On a
+// syntax error they set pos to -1 and report false.
+
+func (d *decoder) beginObject() bool {
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == '{' {
+		d.pos++
+		return true
+	}
+	return false
+}
+
+func (d *decoder) beginArray() bool {
+	if d.pos < len(d.data) && d.data[d.pos] == '[' {
+		d.pos++
+		return true
+	}
+	return false
+}
+
+func (d *decoder) firstKey() bool  { return d.first('}') }
+func (d *decoder) nextKey() bool   { return d.next('}') }
+func (d *decoder) firstElem() bool { return d.first(']') }
+func (d *decoder) nextElem() bool  { return d.next(']') }
+
+func (d *decoder) first(close byte) bool {
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == close {
+		d.pos++
+		return false
+	}
+	return true
+}
+
+func (d *decoder) next(close byte) bool {
+	if d.pos < 0 {
+		return false
+	}
+	d.skipSpace()
+	if d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+			d.skipSpace()
+			return true
+		case close:
+			d.pos++
+			return false
+		}
+	}
+	d.pos = -1
+	return false
+}
+
+// key reads an object key and its colon. Only the raw bytes are returned:
+// the known keys are plain ASCII, so a key with an escape or anything
+// unusual is simply unknown, and unknown keys go to encoding/json.
+func (d *decoder) key() ([]byte, bool) {
+	if d.pos < 0 || d.pos >= len(d.data) || d.data[d.pos] != '"' {
+		return nil, false
+	}
+	start := d.pos + 1
+	for i := start; i < len(d.data); i++ {
+		switch c := d.data[i]; {
+		case c == '"':
+			d.pos = i + 1
+			if !d.colon() {
+				return nil, false
+			}
+			return d.data[start:i], true
+		case c == '\\' || c < 0x20:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+func (d *decoder) colon() bool {
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == ':' {
+		d.pos++
+		d.skipSpace()
+		return true
+	}
+	return false
+}
+
+func (d *decoder) skipSpace() {
+	for d.pos >= 0 && d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+// null skips a null literal, if there is one.
+func (d *decoder) null() bool {
+	if len(d.data)-d.pos >= 4 && string(d.data[d.pos:d.pos+4]) == "null" {
+		d.pos += 4
+		return true
+	}
+	return false
+}
+
+func (d *decoder) bool() (bool, bool) {
+	rest := d.data[d.pos:]
+	if len(rest) >= 4 && string(rest[:4]) == "true" {
+		d.pos += 4
+		return true, true
+	}
+	if len(rest) >= 5 && string(rest[:5]) == "false" {
+		d.pos += 5
+		return false, true
+	}
+	return false, false
+}
+
+// int64 reads an integer in JSON's grammar that fits an int64. Fractions,
+// exponents and overflow are left to encoding/json (which refuses them for
+// an int64 field).
+func (d *decoder) int64() (int64, bool) {
+	i := d.pos
+	neg := false
+	if i < len(d.data) && d.data[i] == '-' {
+		neg = true
+		i++
+	}
+	start := i
+	var u uint64
+	for ; i < len(d.data); i++ {
+		c := d.data[i]
+		if c < '0' || c > '9' {
+			break
+		}
+		if i-start >= 19 {
+			return 0, false
+		}
+		u = u*10 + uint64(c-'0') // 19 digits fit a uint64
+	}
+	n := i - start
+	if n == 0 || (n > 1 && d.data[start] == '0') {
+		return 0, false
+	}
+	if i < len(d.data) {
+		if c := d.data[i]; c == '.' || c == 'e' || c == 'E' {
+			return 0, false
+		}
+	}
+	if u > math.MaxInt64+1 || (!neg && u > math.MaxInt64) {
+		return 0, false
+	}
+	d.pos = i
+	if neg {
+		return int64(-u), true
+	}
+	return int64(u), true
+}
+
+var messageKinds = [...]string{
+	string(sdk.MessageNormal), string(sdk.MessageEmote), string(sdk.MessageNotification),
+	string(sdk.MessageTopicChange), string(sdk.MessageSystem),
+}
+
+var mentionKinds = [...]string{
+	string(sdk.MentionUser), string(sdk.MentionAll), string(sdk.MentionHere), string(sdk.MentionGroup),
+}
+
+// kind reads a string that is usually one of a few known values, which are
+// shared instead of copied.
+func (d *decoder) kind(known []string) (string, bool) {
+	start := d.pos
+	raw, ok := d.rawString()
+	if !ok {
+		return "", false
+	}
+	for _, k := range known {
+		if string(raw[1:len(raw)-1]) == k {
+			return k, true
+		}
+	}
+	d.pos = start
+	return d.str()
+}
+
+// time reads a time as encoding/json does: the string literal, escapes and
+// all, goes to time.Time.UnmarshalJSON.
+func (d *decoder) time(t *time.Time) bool {
+	raw, ok := d.rawString()
+	return ok && t.UnmarshalJSON(raw) == nil
+}
+
+// rawString returns a string literal with its quotes, checked against
+// JSON's grammar but not unquoted.
+func (d *decoder) rawString() ([]byte, bool) {
+	if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+		return nil, false
+	}
+	start := d.pos
+	for i := start + 1; i < len(d.data); i++ {
+		switch c := d.data[i]; {
+		case c == '"':
+			d.pos = i + 1
+			return d.data[start:d.pos], true
+		case c < 0x20:
+			return nil, false
+		case c == '\\':
+			i++
+			if i >= len(d.data) {
+				return nil, false
+			}
+			switch d.data[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if hex4(d.data[i+1:]) < 0 {
+					return nil, false
+				}
+				i += 4
+			default:
+				return nil, false
+			}
+		}
+	}
+	return nil, false
+}
+
+// str reads a string value and returns a copy of its contents.
+func (d *decoder) str() (string, bool) {
+	if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+		return "", false
+	}
+	start := d.pos + 1
+	for i := start; i < len(d.data); i++ {
+		c := d.data[i]
+		if c == '"' {
+			d.pos = i + 1
+			return string(d.data[start:i]), true
+		}
+		if c < 0x20 || c == '\\' || c >= utf8.RuneSelf {
+			return d.strSlow(start, i)
+		}
+	}
+	return "", false
+}
+
+// strSlow unquotes a string from start, of which the bytes up to i are
+// plain ASCII, as encoding/json does: escapes are decoded, an unpaired
+// surrogate escape and each byte of invalid UTF-8 become U+FFFD.
+func (d *decoder) strSlow(start, i int) (string, bool) {
+	b := append(d.buf[:0], d.data[start:i]...)
+	data := d.data
+	for i < len(data) {
+		c := data[i]
+		switch {
+		case c == '"':
+			d.pos = i + 1
+			d.buf = b
+			return string(b), true
+		case c < 0x20:
+			return "", false
+		case c == '\\':
+			if i+1 >= len(data) {
+				return "", false
+			}
+			switch e := data[i+1]; e {
+			case '"', '\\', '/':
+				b = append(b, e)
+			case 'b':
+				b = append(b, '\b')
+			case 'f':
+				b = append(b, '\f')
+			case 'n':
+				b = append(b, '\n')
+			case 'r':
+				b = append(b, '\r')
+			case 't':
+				b = append(b, '\t')
+			case 'u':
+				r := hex4(data[i+2:])
+				if r < 0 {
+					return "", false
+				}
+				i += 6
+				if utf16.IsSurrogate(r) {
+					r2 := rune(-1)
+					if i+1 < len(data) && data[i] == '\\' && data[i+1] == 'u' {
+						r2 = hex4(data[i+2:])
+					}
+					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+						b = utf8.AppendRune(b, dec)
+						i += 6
+						continue
+					}
+					r = utf8.RuneError
+				}
+				b = utf8.AppendRune(b, r)
+				continue
+			default:
+				return "", false
+			}
+			i += 2
+		case c < utf8.RuneSelf:
+			b = append(b, c)
+			i++
+		default:
+			r, size := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && size == 1 {
+				b = append(b, "\uFFFD"...)
+			} else {
+				b = append(b, data[i:i+size]...)
+			}
+			i += size
+		}
+	}
+	return "", false
+}
+
+// hex4 decodes the four hex digits at the start of b, or returns -1.
+func hex4(b []byte) rune {
+	if len(b) < 4 {
+		return -1
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return -1
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
+}
