@@ -87,7 +87,9 @@ func (s *syncBuffer) String() string {
 
 func jobsCLI(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
-	var out, errb bytes.Buffer
+	// Workers of a local queue log from their own goroutines while the
+	// command prints: the writers must take turns, as an *os.File does.
+	var out, errb syncBuffer
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	code := runJobsCLI(ctx, func(k string) string { return env[k] }, &out, &errb, args...)
