@@ -19,11 +19,10 @@ import (
 // on the fly, so that memory measured in the benchmark is the engine's.
 type genDataset struct {
 	ws            *sdk.Workspace
-	users, rooms  []*sdk.User
+	users         []*sdk.User
 	roomRecs      []*sdk.Room
 	messages      int
 	fileEvery     int
-	userOf        func(i int) string
 	start         time.Time
 	step          time.Duration
 	domainForUser string

@@ -581,7 +581,7 @@ func (r *run) handleMessage(fc *fileCtx, idx int) error {
 	if bad {
 		r.warn(f, sdk.KindMessage, rec, "invalid-utf8", where+": the message holds bytes that are not UTF-8; they were replaced with U+FFFD")
 	}
-	room := fc.room
+	var room *roomState
 	if m.hasRoom && len(m.room) > 0 {
 		fc.merged = true
 		room = r.room(string(m.room), f)

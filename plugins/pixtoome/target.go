@@ -62,7 +62,6 @@ type userInfo struct {
 	sent      int
 	firstSent time.Time
 	lastSent  time.Time
-	avatar    string // avatar path under avatars/, when written
 }
 
 type roomInfo struct {

@@ -758,7 +758,6 @@ func (c *checker) checkMessageFiles() {
 	for n := 1; n <= maxN; n++ {
 		if !present[n] {
 			c.fileProblem(fmt.Sprintf("messages-%06d.json", n), "missing: the importer stops at the first missing number, so messages-%06d.json to messages-%06d.json are never read", n+1, maxN)
-			maxN = n - 1
 			break
 		}
 		c.messageFiles = append(c.messageFiles, fmt.Sprintf("messages-%06d.json", n))
