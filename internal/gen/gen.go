@@ -62,7 +62,6 @@ type generator struct {
 	format   string
 	done     int64
 	nextTick int64
-	bytes    int64
 	files    int64
 }
 

@@ -31,10 +31,6 @@ type gitterWriter struct {
 
 func (g *generator) roomURI(s *stream) string { return "migrate-chat/" + slug(s.name, s.room) }
 
-func (g *generator) gitterRoomID(b []byte, s *stream) []byte {
-	return gitterID(b, s.created.Unix(), hash3(g.cfg.Seed, uint64(s.idx), 1, tagID))
-}
-
 func appendGitterTime(b []byte, us int64) []byte {
 	return wallTime(us).AppendFormat(b, "2006-01-02T15:04:05.000Z")
 }

@@ -107,11 +107,10 @@ func (j *jw) key(k string) {
 	j.keyed = true
 }
 
-func (j *jw) str(s string)    { j.pre(); j.buf = j.appendStr(j.buf, s) }
-func (j *jw) strB(s []byte)   { j.pre(); j.buf = j.appendStr(j.buf, string(s)) }
-func (j *jw) int(v int64)     { j.pre(); j.buf = strconv.AppendInt(j.buf, v, 10) }
-func (j *jw) float(v float64) { j.pre(); j.buf = strconv.AppendFloat(j.buf, v, 'f', -1, 64) }
-func (j *jw) null()           { j.pre(); j.buf = append(j.buf, "null"...) }
+func (j *jw) str(s string)  { j.pre(); j.buf = j.appendStr(j.buf, s) }
+func (j *jw) strB(s []byte) { j.pre(); j.buf = j.appendStr(j.buf, string(s)) }
+func (j *jw) int(v int64)   { j.pre(); j.buf = strconv.AppendInt(j.buf, v, 10) }
+func (j *jw) null()         { j.pre(); j.buf = append(j.buf, "null"...) }
 func (j *jw) boolean(b bool) {
 	j.pre()
 	if b {
