@@ -1,8 +1,10 @@
 package recordjson
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"math"
+	"strings"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -47,8 +49,6 @@ func DecodeAttachment(line []byte, a *sdk.Attachment) error {
 type decoder struct {
 	data []byte
 	pos  int
-	// buf gathers strings with escapes; it is reused between them.
-	buf []byte
 }
 
 // Field bits, to refuse a repeated field: encoding/json's rules for those
@@ -630,38 +630,80 @@ func (d *decoder) rawString() ([]byte, bool) {
 	return nil, false
 }
 
+// strPlain marks the bytes that stand for themselves in a JSON string and
+// need no check: printable ASCII but the quote and the backslash.
+var strPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // str reads a string value and returns a copy of its contents.
 func (d *decoder) str() (string, bool) {
-	if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+	data := d.data
+	if d.pos >= len(data) || data[d.pos] != '"' {
 		return "", false
 	}
 	start := d.pos + 1
-	for i := start; i < len(d.data); i++ {
-		c := d.data[i]
+	i := start
+	for i < len(data) {
+		for i+8 <= len(data) && !needsUnquote8(binary.LittleEndian.Uint64(data[i:])) {
+			i += 8
+		}
+		if i >= len(data) {
+			break
+		}
+		c := data[i]
+		if strPlain[c] {
+			i++
+			continue
+		}
 		if c == '"' {
 			d.pos = i + 1
-			return string(d.data[start:i]), true
+			return string(data[start:i]), true
 		}
-		if c < 0x20 || c == '\\' || c >= utf8.RuneSelf {
+		if c < utf8.RuneSelf {
+			// An escape or a control character.
 			return d.strSlow(start, i)
 		}
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size == 1 {
+			return d.strSlow(start, i)
+		}
+		i += size
 	}
 	return "", false
 }
 
-// strSlow unquotes a string from start, of which the bytes up to i are
-// plain ASCII, as encoding/json does: escapes are decoded, an unpaired
-// surrogate escape and each byte of invalid UTF-8 become U+FFFD.
+// strSlow unquotes a string from start, of which the bytes up to i need no
+// change, as encoding/json does: escapes are decoded, an unpaired surrogate
+// escape and each byte of invalid UTF-8 become U+FFFD.
 func (d *decoder) strSlow(start, i int) (string, bool) {
-	b := append(d.buf[:0], d.data[start:i]...)
 	data := d.data
+	// The unquoted string is at most as long as the quoted one, but for
+	// invalid UTF-8, which grows threefold.
+	var b strings.Builder
+	b.Grow(quotedLen(data[i:]) + i - start)
+	b.Write(data[start:i])
 	for i < len(data) {
+		// Copy a run of plain bytes at once.
+		j := i
+		for j+8 <= len(data) && !needsUnquote8(binary.LittleEndian.Uint64(data[j:])) {
+			j += 8
+		}
+		for j < len(data) && strPlain[data[j]] {
+			j++
+		}
+		b.Write(data[i:j])
+		if i = j; i >= len(data) {
+			break
+		}
 		c := data[i]
 		switch {
 		case c == '"':
 			d.pos = i + 1
-			d.buf = b
-			return string(b), true
+			return b.String(), true
 		case c < 0x20:
 			return "", false
 		case c == '\\':
@@ -670,17 +712,17 @@ func (d *decoder) strSlow(start, i int) (string, bool) {
 			}
 			switch e := data[i+1]; e {
 			case '"', '\\', '/':
-				b = append(b, e)
+				b.WriteByte(e)
 			case 'b':
-				b = append(b, '\b')
+				b.WriteByte('\b')
 			case 'f':
-				b = append(b, '\f')
+				b.WriteByte('\f')
 			case 'n':
-				b = append(b, '\n')
+				b.WriteByte('\n')
 			case 'r':
-				b = append(b, '\r')
+				b.WriteByte('\r')
 			case 't':
-				b = append(b, '\t')
+				b.WriteByte('\t')
 			case 'u':
 				r := hex4(data[i+2:])
 				if r < 0 {
@@ -693,32 +735,43 @@ func (d *decoder) strSlow(start, i int) (string, bool) {
 						r2 = hex4(data[i+2:])
 					}
 					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-						b = utf8.AppendRune(b, dec)
+						b.WriteRune(dec)
 						i += 6
 						continue
 					}
 					r = utf8.RuneError
 				}
-				b = utf8.AppendRune(b, r)
+				b.WriteRune(r)
 				continue
 			default:
 				return "", false
 			}
 			i += 2
-		case c < utf8.RuneSelf:
-			b = append(b, c)
-			i++
 		default:
 			r, size := utf8.DecodeRune(data[i:])
 			if r == utf8.RuneError && size == 1 {
-				b = append(b, "\uFFFD"...)
+				b.WriteString("\uFFFD")
 			} else {
-				b = append(b, data[i:i+size]...)
+				b.Write(data[i : i+size])
 			}
 			i += size
 		}
 	}
 	return "", false
+}
+
+// quotedLen returns the length of the rest of a string literal up to its
+// closing quote, or of b when there is none.
+func quotedLen(b []byte) int {
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i
+		}
+	}
+	return len(b)
 }
 
 // hex4 decodes the four hex digits at the start of b, or returns -1.

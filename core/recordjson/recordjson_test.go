@@ -403,3 +403,56 @@ func TestAppendTimeErrorsNameTheField(t *testing.T) {
 		t.Fatalf("error %v, want one about sent_at's year", err)
 	}
 }
+
+func readTestdata(name string) ([]byte, error) {
+	return os.ReadFile(filepath.Join("testdata", name))
+}
+
+// TestWordChecks compares the eight-byte checks with the byte tables on
+// every byte value in every position, and on words mixing plain bytes.
+func TestWordChecks(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	check := func(w [8]byte) {
+		x := uint64(0)
+		for i := 7; i >= 0; i-- {
+			x = x<<8 | uint64(w[i])
+		}
+		wantEsc, wantUnq := false, false
+		for _, c := range w {
+			wantEsc = wantEsc || !plain[c]
+			wantUnq = wantUnq || !strPlain[c]
+		}
+		if got := needsEscape8(x); got != wantEsc {
+			t.Fatalf("needsEscape8(% x) = %v", w, got)
+		}
+		if got := needsUnquote8(x); got != wantUnq {
+			t.Fatalf("needsUnquote8(% x) = %v", w, got)
+		}
+		if got := load8(string(w[:]), 0); got != x {
+			t.Fatalf("load8(% x) = %x", w, got)
+		}
+	}
+	for pos := range 8 {
+		for c := range 256 {
+			w := [8]byte{'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'}
+			w[pos] = byte(c)
+			check(w)
+			// Neighbours that borrow in the subtraction.
+			for _, n := range []byte{0x00, 0x01, 0x20, 0x21, 0x7f, 0x80, 0xff} {
+				w2 := w
+				w2[(pos+1)%8] = n
+				check(w2)
+			}
+		}
+	}
+	for range 200000 {
+		var w [8]byte
+		for i := range w {
+			w[i] = byte(0x20 + r.IntN(0x60))
+			if r.IntN(16) == 0 {
+				w[i] = byte(r.IntN(256))
+			}
+		}
+		check(w)
+	}
+}
