@@ -71,9 +71,9 @@ func BenchmarkServiceOverhead(b *testing.B) {
 	f.Close()
 
 	b.Run("cli", func(b *testing.B) {
-		for i := range b.N {
+		for range b.N {
 			res, err := pipeline.Run(context.Background(), pipeline.Request{From: "archive", To: "archive", Inputs: []string{in},
-				Output: filepath.Join(dir, fmt.Sprintf("cli-%d.tar.gz", i)), Validate: true, TempDir: dir})
+				Output: filepath.Join(dir, "cli.tar.gz"), Overwrite: true, Validate: true, TempDir: dir})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -98,7 +98,9 @@ func BenchmarkServiceOverhead(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if j := waitFinal(b, q, j.ID, 10*time.Minute); j.State != StateSucceeded {
+			// The generated workspace draws warnings (renamed users and
+			// the like), as real ones do.
+			if j := waitFinal(b, q, j.ID, 10*time.Minute); j.State != StateSucceeded && j.State != StateWithWarnings {
 				b.Fatalf("%s: %s", j.State, j.Error)
 			}
 		}

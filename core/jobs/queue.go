@@ -200,7 +200,8 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 		MaxAttempts: 25,
 		// River's own log lines are for operators: warnings and worse.
 		Logger:            slog.New(slog.NewJSONHandler(cfg.Log, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		FetchPollInterval: 500 * time.Millisecond,
+		FetchPollInterval: 200 * time.Millisecond,
+		FetchCooldown:     20 * time.Millisecond,
 	}
 	if cfg.Workers > 0 {
 		rcfg.Queues = map[string]river.QueueConfig{queueName: {MaxWorkers: cfg.Workers}}
