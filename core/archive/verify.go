@@ -19,6 +19,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/migrate-chat/migrate/core/recordjson"
 	"github.com/migrate-chat/migrate/core/validate"
 	"github.com/migrate-chat/migrate/schema"
 	"github.com/migrate-chat/migrate/sdk"
@@ -69,9 +70,11 @@ func (r *Reader) VerifyAll(ctx context.Context) []error {
 }
 
 type verifier struct {
-	// enc and encBuf re-encode records for the canonical fast path.
+	// enc and encBuf re-encode records for the canonical fast path; line
+	// does for messages and attachments.
 	enc    *json.Encoder
 	encBuf bytes.Buffer
+	line   []byte
 
 	r    *Reader
 	ctx  context.Context
@@ -328,6 +331,16 @@ func (v *verifier) decode(k int, line []byte, no int64, rec any) bool {
 // canonical reports whether line is byte for byte what the archive writer
 // would write for rec.
 func (v *verifier) canonical(rec sdk.Record, line []byte) bool {
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	var err error
+	switch r := rec.(type) {
+	case *sdk.Message:
+		v.line, err = recordjson.AppendMessage(v.line[:0], r)
+		return err == nil && bytes.Equal(v.line, line)
+	case *sdk.Attachment:
+		v.line, err = recordjson.AppendAttachment(v.line[:0], r)
+		return err == nil && bytes.Equal(v.line, line)
+	}
 	v.encBuf.Reset()
 	if v.enc == nil {
 		v.enc = json.NewEncoder(&v.encBuf)
@@ -336,7 +349,7 @@ func (v *verifier) canonical(rec sdk.Record, line []byte) bool {
 		return false
 	}
 	enc := bytes.TrimSuffix(v.encBuf.Bytes(), []byte("\n"))
-	return bytes.Equal(enc, bytes.TrimSuffix(line, []byte("\n")))
+	return bytes.Equal(enc, line)
 }
 
 func (v *verifier) workspace(line []byte, no, off int64) {
