@@ -124,7 +124,11 @@ func TestAppendAttachmentMatchesEncodingJSON(t *testing.T) {
 
 func TestDecodeMessageMatchesUnmarshal(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	for range 20000 {
+	n := 8000
+	if testing.Short() {
+		n = 1000
+	}
+	for range n {
 		line, err := stdEncode(randMessage(r))
 		if err != nil {
 			continue
