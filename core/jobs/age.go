@@ -29,7 +29,8 @@ func ParseAge(s string) (time.Duration, error) {
 		return d, nil
 	}
 	n, err := strconv.ParseFloat(num, 64)
-	if err != nil || n < 0 || n > 100000 {
+	// Written so that NaN, which fails every comparison, is refused too.
+	if err != nil || !(n >= 0 && n <= 100000) {
 		return 0, fmt.Errorf("age %q: give days (7 or 7d), weeks (2w) or hours (36h)", s)
 	}
 	return time.Duration(n * float64(unit)), nil

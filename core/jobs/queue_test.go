@@ -327,6 +327,8 @@ func TestParseAge(t *testing.T) {
 		{"seven", 0, true},
 		{"", 0, true},
 		{"7y", 0, true},
+		{"NaN", 0, true},
+		{"Inf", 0, true},
 	} {
 		got, err := ParseAge(tc.in)
 		if (err != nil) != tc.bad || (!tc.bad && got != tc.want) {
