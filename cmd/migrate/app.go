@@ -169,6 +169,8 @@ Exit codes: 0 success, 1 success with warnings, 2 failure, 64 bad usage.`,
 		a.validateCommand(),
 		a.inspectCommand(),
 		a.adaptersCommand(),
+		a.serveCommand(),
+		a.jobsCommand(),
 		&cobra.Command{
 			Use:   "version",
 			Short: "Print the version",

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -35,37 +34,9 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// runJobsCLI runs the command line like app.run, making sure the serve
-// and jobs commands are on it.
+// runJobsCLI runs the command line in-process, as the binary would.
 func runJobsCLI(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer, args ...string) int {
-	a := newApp(strings.NewReader(""), stdout, stderr, getenv)
-	root := a.rootCommand()
-	if c, _, err := root.Find([]string{"serve"}); err != nil || c == root {
-		root.AddCommand(a.serveCommand())
-	}
-	if c, _, err := root.Find([]string{"jobs"}); err != nil || c == root {
-		root.AddCommand(a.jobsCommand())
-	}
-	root.SetArgs(append([]string{"--log-format", "json"}, args...))
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
-	if a.pass != nil {
-		a.pass.Wipe()
-	}
-	var ee exitError
-	var ue usageError
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.As(err, &ee):
-		return ee.code
-	case errors.As(err, &ue) || isCobraUsage(err):
-		fmt.Fprintln(stderr, "migrate:", err)
-		return exitUsage
-	}
-	fmt.Fprintln(stderr, "migrate:", err)
-	return exitFailed
+	return newApp(strings.NewReader(""), stdout, stderr, getenv).run(ctx, append([]string{"--log-format", "json"}, args...))
 }
 
 type syncBuffer struct {
