@@ -11,9 +11,10 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/migrate-chat/migrate/core/archive"
 	"github.com/migrate-chat/migrate/core/container"
 	"github.com/migrate-chat/migrate/core/pipeline"
-	"github.com/migrate-chat/migrate/internal/gen"
+	"github.com/migrate-chat/migrate/sdk"
 )
 
 // BenchmarkJobsPerHour measures how many small conversions (the sample
@@ -55,9 +56,7 @@ func BenchmarkJobsPerHour(b *testing.B) {
 func BenchmarkServiceOverhead(b *testing.B) {
 	dir := b.TempDir()
 	src := filepath.Join(dir, "src")
-	if _, err := gen.Generate(context.Background(), "canonical", gen.Config{Messages: 100000, Seed: 1, AttachmentRate: -1}, src); err != nil {
-		b.Fatal(err)
-	}
+	writeCanonical(b, src, 100000)
 	in := filepath.Join(dir, "in.tar.gz")
 	f, err := os.Create(in)
 	if err != nil {
@@ -105,4 +104,35 @@ func BenchmarkServiceOverhead(b *testing.B) {
 			}
 		}
 	})
+}
+
+// writeCanonical writes a plain canonical archive of n messages from 1,000
+// users in 20 rooms. (The realistic generator lives with the commands,
+// which core may not import.)
+func writeCanonical(b *testing.B, dir string, n int) {
+	w, err := archive.Create(dir, archive.WriterOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	emit := func(r sdk.Record) {
+		if err := w.Emit(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	emit(&sdk.Workspace{ID: "bench", Name: "Bench", SourceSystem: "gitter"})
+	for u := range 1000 {
+		emit(&sdk.User{ID: fmt.Sprint("u", u), Username: fmt.Sprint("user", u), Role: sdk.RoleMember})
+	}
+	for r := range 20 {
+		emit(&sdk.Room{ID: fmt.Sprint("r", r), Name: fmt.Sprint("room ", r)})
+	}
+	start := time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		emit(&sdk.Message{ID: fmt.Sprint("m", i), Kind: sdk.MessageNormal, Room: fmt.Sprint("r", i%20),
+			Sender: fmt.Sprint("u", (i*7)%1000), SentAt: start.Add(time.Duration(i) * time.Second),
+			Body: fmt.Sprintf("message %d: the quick brown fox jumps over the lazy dog", i)})
+	}
+	if _, err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
 }

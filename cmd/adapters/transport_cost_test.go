@@ -1,4 +1,4 @@
-package plugin_test
+package adapters_test
 
 import (
 	"context"
@@ -78,4 +78,16 @@ func TestTransportCosts(t *testing.T) {
 		t.Logf("%-38s %8v  %.2f× native  messages=%d  peak RSS: host so far %d MiB, largest child so far %d MiB",
 			tc.name, d.Round(time.Millisecond), float64(d)/float64(native), res.Counts["message"], self.Maxrss>>10, kids.Maxrss>>10)
 	}
+}
+
+func newResolver(t *testing.T, cfg plugin.Config) *plugin.Resolver {
+	t.Helper()
+	if cfg.CacheDir == "" {
+		cfg.CacheDir = conformance.CacheDir("test-cache")
+	}
+	r, err := plugin.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
