@@ -146,7 +146,9 @@ func (t *translator) translate(src string) string {
 			t.out.WriteString(line)
 			continue
 		}
-		if trimmed := strings.TrimSpace(line); strings.HasPrefix(trimmed, "$$") {
+		// Only spaces and tabs are layout here: other white space (form
+		// feeds, no-break spaces) is the author's text and must survive.
+		if trimmed := strings.Trim(line, " \t"); strings.HasPrefix(trimmed, "$$") {
 			if trimmed == "$$" {
 				if hasMathClose(lines[i+1:]) {
 					t.out.WriteString("```math")
@@ -155,12 +157,12 @@ func (t *translator) translate(src string) string {
 				}
 			} else if len(trimmed) > 4 && strings.HasSuffix(trimmed, "$$") && !strings.Contains(trimmed[2:len(trimmed)-2], "$$") {
 				t.out.WriteString("```math\n")
-				t.out.WriteString(strings.TrimSpace(trimmed[2 : len(trimmed)-2]))
+				t.out.WriteString(strings.Trim(trimmed[2:len(trimmed)-2], " \t"))
 				t.out.WriteString("\n```")
 				continue
 			} else if !strings.Contains(trimmed[2:], "$$") && hasMathClose(lines[i+1:]) {
 				t.out.WriteString("```math\n")
-				t.out.WriteString(strings.TrimSpace(trimmed[2:]))
+				t.out.WriteString(strings.Trim(trimmed[2:], " \t"))
 				inMath = true
 				continue
 			}
