@@ -61,7 +61,13 @@ type Sink interface {
 	// Emit hands over one record. The host validates it against the
 	// canonical schema; an invalid record is an error naming it. The sink
 	// may keep rec after Emit returns, so the source must not change it
-	// afterwards (allocate a new record for each call).
+	// afterwards (allocate a new record for each call). A message or
+	// attachment whose id was emitted before is not an error: the host
+	// keeps the first (for messages, the first in time order), leaves the
+	// later one out and reports it as a skipped record with the code
+	// "duplicate-id". Sources reading exports that repeat records need
+	// not remember every id; users, rooms, conversations and emoji must
+	// still be emitted once each.
 	Emit(rec Record) error
 	// PutBlob stores a file's content and returns its reference. The
 	// content is read to EOF; contentType may be "".

@@ -3,6 +3,7 @@ package archive
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/migrate-chat/migrate/core/recordjson"
@@ -54,6 +56,14 @@ type WriterOptions struct {
 	// MaxRecordBytes refuses records whose encoding is longer, since
 	// readers refuse such lines; 0 means DefaultMaxLine.
 	MaxRecordBytes int
+	// OnDuplicate, when set, makes a repeated message or attachment id a
+	// reported skip rather than an error: Close keeps the first record in
+	// archive order (messages are in time order by then), leaves the later
+	// ones out and reports each through OnDuplicate as a skipped record.
+	// Sources whose exports repeat records (overlapping pages of a REST
+	// dump) need not remember every id they emitted: the check runs on
+	// disk, in memory that does not grow with the number of messages.
+	OnDuplicate func(sdk.Notice)
 }
 
 // Writer writes a canonical archive. It implements sdk.Sink; it is not
@@ -458,11 +468,20 @@ func (w *Writer) finish() (*Manifest, error) {
 		}
 		infos[i] = fi
 	}
-	if err := w.checkDuplicates(w.msgIDs, kMessage); err != nil {
-		return nil, err
-	}
-	if err := w.checkDuplicates(w.attIDs, kAttachment); err != nil {
-		return nil, err
+	for _, k := range []int{kMessage, kAttachment} {
+		s := w.msgIDs
+		if k == kAttachment {
+			s = w.attIDs
+		}
+		drop, err := w.checkDuplicates(s, k)
+		if err != nil {
+			return nil, err
+		}
+		if len(drop) > 0 {
+			if infos[k], err = w.dropLines(k, drop); err != nil {
+				return nil, err
+			}
+		}
 	}
 	src := w.opt.Source
 	if src.System == "" {
@@ -534,11 +553,13 @@ func (w *Writer) mergeMessages() error {
 
 // checkDuplicates merges the sorted id hashes of a stream; for each group
 // of equal hashes it re-reads the lines and compares the ids themselves, so
-// a hash collision is never reported as a duplicate.
-func (w *Writer) checkDuplicates(s *hashSorter, k int) error {
+// a hash collision is never reported as a duplicate. Without OnDuplicate a
+// duplicate is an error; with it, checkDuplicates returns the line numbers
+// of the later copies, sorted.
+func (w *Writer) checkDuplicates(s *hashSorter, k int) ([]int64, error) {
 	it, err := s.finish()
 	if err != nil {
-		return fmt.Errorf("archive: %w", err)
+		return nil, fmt.Errorf("archive: %w", err)
 	}
 	defer it.close()
 	defer s.cleanup()
@@ -548,36 +569,95 @@ func (w *Writer) checkDuplicates(s *hashSorter, k int) error {
 			f.Close()
 		}
 	}()
-	var group []entry
+	var (
+		group []entry
+		drop  []int64
+	)
 	for {
 		group, err = it.group(group)
 		if err != nil {
-			return fmt.Errorf("archive: %w", err)
+			return nil, fmt.Errorf("archive: %w", err)
 		}
 		if len(group) == 0 {
-			return nil
+			slices.Sort(drop)
+			return drop, nil
 		}
 		if len(group) == 1 {
 			continue
 		}
 		if f == nil {
 			if f, err = os.Open(filepath.Join(w.dir, fileNames[k])); err != nil {
-				return fmt.Errorf("archive: %w", err)
+				return nil, fmt.Errorf("archive: %w", err)
 			}
 		}
+		// Entries of a group come in line order, so the first line met
+		// for an id is the one kept.
+		slices.SortFunc(group, func(a, b entry) int { return cmp.Compare(a.Line, b.Line) })
 		first := map[string]int64{}
 		for _, e := range group {
 			line, err := readLineAt(f, e.Off, w.opt.MaxRecordBytes)
 			if err != nil {
-				return fmt.Errorf("archive: %s line %d: %w", fileNames[k], e.Line, err)
+				return nil, fmt.Errorf("archive: %s line %d: %w", fileNames[k], e.Line, err)
 			}
 			id := string(rawID(line))
-			if at, dup := first[id]; dup {
-				return fmt.Errorf("archive: duplicate %s id %q (%s lines %d and %d): every %s needs its own id", sdk.Kinds[k], idString([]byte(id)), fileNames[k], at, e.Line, sdk.Kinds[k])
+			at, dup := first[id]
+			if !dup {
+				first[id] = e.Line
+				continue
 			}
-			first[id] = e.Line
+			if w.opt.OnDuplicate == nil {
+				return nil, fmt.Errorf("archive: duplicate %s id %q (%s lines %d and %d): every %s needs its own id", sdk.Kinds[k], idString([]byte(id)), fileNames[k], at, e.Line, sdk.Kinds[k])
+			}
+			drop = append(drop, e.Line)
+			w.opt.OnDuplicate(sdk.Notice{Level: sdk.LevelError, Code: "duplicate-id", Kind: sdk.Kinds[k], Record: idString([]byte(id)), Skipped: true,
+				Message: fmt.Sprintf("%s %s: another %s with this id came before it; the first one was kept and this one left out", sdk.Kinds[k], idString([]byte(id)), sdk.Kinds[k])})
 		}
 	}
+}
+
+// dropLines rewrites a finished stream without the given lines (sorted
+// line numbers, 1-based), returning the new file's details.
+func (w *Writer) dropLines(k int, drop []int64) (FileInfo, error) {
+	name := fileNames[k]
+	in, err := os.Open(filepath.Join(w.dir, name))
+	if err != nil {
+		return FileInfo{}, fmt.Errorf("archive: %w", err)
+	}
+	defer in.Close()
+	tmpName := name + ".dedup"
+	o, err := createOut(w.dir, tmpName)
+	if err != nil {
+		return FileInfo{}, fmt.Errorf("archive: %w", err)
+	}
+	lr := newLineReader(in, w.opt.MaxRecordBytes+1, 64<<10)
+	var buf []byte
+	for no := int64(1); ; no++ {
+		line, err := lr.readLine()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			o.close()
+			return FileInfo{}, fmt.Errorf("archive: re-reading %s line %d: %w", name, no, err)
+		}
+		if len(drop) > 0 && drop[0] == no {
+			drop = drop[1:]
+			continue
+		}
+		buf = append(append(buf[:0], line...), '\n')
+		if err := o.write(buf); err != nil {
+			o.close()
+			return FileInfo{}, fmt.Errorf("archive: %w", err)
+		}
+	}
+	fi, err := o.close()
+	if err != nil {
+		return FileInfo{}, fmt.Errorf("archive: %w", err)
+	}
+	if err := os.Rename(filepath.Join(w.dir, tmpName), filepath.Join(w.dir, name)); err != nil {
+		return FileInfo{}, fmt.Errorf("archive: %w", err)
+	}
+	return fi, nil
 }
 
 // readLineAt reads the line starting at off.

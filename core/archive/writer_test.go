@@ -338,3 +338,79 @@ func TestScanMessageMatchesDecoding(t *testing.T) {
 		}
 	}
 }
+
+// With OnDuplicate, repeated ids are reported skips: the first record in
+// archive order stays, the archive verifies, and its counts and hashes
+// describe the file without the later copies.
+func TestWriterDropsDuplicates(t *testing.T) {
+	at := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	msg := func(id string, sec int, body string) *sdk.Message {
+		return &sdk.Message{ID: id, Kind: sdk.MessageNormal, Room: "r1", Sender: "u1", SentAt: at.Add(time.Duration(sec) * time.Second), Body: body}
+	}
+	withAttachment := func(m *sdk.Message) *sdk.Message { m.Attachments = []string{"a1"}; return m }
+	for _, sortMemory := range []int{0, 1} {
+		t.Run(fmt.Sprintf("sort memory %d", sortMemory), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "a")
+			var notices []sdk.Notice
+			w, err := Create(dir, WriterOptions{SortMemory: sortMemory, OnDuplicate: func(n sdk.Notice) { notices = append(notices, n) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs := []sdk.Record{
+				&sdk.Workspace{ID: "w", Name: "W", SourceSystem: "gitter"},
+				&sdk.User{ID: "u1", Role: sdk.RoleMember}, &sdk.Room{ID: "r1", Name: "r"},
+				withAttachment(msg("m1", 1, "first")), msg("m2", 2, "two"), msg("m1", 3, "again"), msg("m3", 4, "three"), msg("m2", 5, "two again"), msg("m1", 6, "thrice"),
+				&sdk.Attachment{ID: "a1", Message: "m1", Name: "f"}, &sdk.Attachment{ID: "a1", Message: "m1", Name: "f"},
+			}
+			if sortMemory == 1 {
+				// Out of order, so the messages go through the external sort.
+				recs = append(recs, msg("m0", 0, "zero"))
+			}
+			for _, r := range recs {
+				if err := w.Emit(r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			m, err := w.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var codes []string
+			for _, n := range notices {
+				if !n.Skipped || n.Code != "duplicate-id" {
+					t.Errorf("notice %+v: want a skipped duplicate-id", n)
+				}
+				codes = append(codes, string(n.Kind)+":"+n.Record)
+			}
+			slices.Sort(codes)
+			if want := []string{"attachment:a1", "message:m1", "message:m1", "message:m2"}; !slices.Equal(codes, want) {
+				t.Errorf("notices %v, want %v", codes, want)
+			}
+			r, err := Open(dir, ReadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if err := r.Verify(context.Background()); err != nil {
+				t.Fatalf("the archive without the duplicates does not verify: %v", err)
+			}
+			var got []string
+			for m, err := range r.Messages() {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, m.ID+"="+m.Body)
+			}
+			want := []string{"m1=first", "m2=two", "m3=three"}
+			if sortMemory == 1 {
+				want = append([]string{"m0=zero"}, want...)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("messages %v, want %v", got, want)
+			}
+			if m.Counts["message"] != int64(len(want)) || m.Counts["attachment"] != 1 {
+				t.Errorf("manifest counts %v", m.Counts)
+			}
+		})
+	}
+}

@@ -262,6 +262,9 @@ func readSide(ctx context.Context, req *Request, ad *Resolved, opts sdk.Options,
 		Validate:   req.Validate || ad.Info.Transport != "native" || ad.Info.Origin != "built-in",
 		OnProgress: req.Progress.Update,
 		TempDir:    req.TempDir,
+		// A repeated message is a reported skip, found on disk, so that
+		// sources need not hold every id in memory.
+		OnDuplicate: notice,
 	})
 	if err != nil {
 		return nil, closeAll, err

@@ -320,8 +320,8 @@ func (m *rawMessage) parseMentions(j *jsonReader) error {
 	}
 }
 
-// idSet remembers message ids to find duplicates and thread roots. Gitter
-// ids are 12-byte ObjectIds, kept as such: about 30 bytes a message.
+// idSet remembers event ids of an Element export, whose replies may point
+// at any earlier event. Ids that are 12-byte ObjectIds are kept as such.
 type idSet struct {
 	oids  map[[12]byte]struct{}
 	other map[string]struct{}
@@ -541,10 +541,9 @@ func (r *run) handleMessage(fc *fileCtx, idx int) error {
 		r.skip(f, rec, "invalid-utf8", where+": the message holds bytes that are not UTF-8; it was left out (use --invalid-utf8=repair to keep it)")
 		return nil
 	}
-	if !r.seen.add(m.id) {
-		r.skip(f, string(m.id), "duplicate-id", f.display+": "+recordName(idx, m.id)+": another message with this id was read before; the first one was kept")
-		return nil
-	}
+	// A repeated id (overlapping pages of a REST dump) is emitted as it
+	// is: the host finds repeats on disk and keeps the first, so that no
+	// memory here grows with the number of messages.
 	var sender *userEntry
 	switch {
 	case m.hasVirtual && len(m.virtID) > 0:
@@ -613,17 +612,20 @@ func (r *run) handleMessage(fc *fileCtx, idx int) error {
 		if room.threads == nil {
 			room.threads = map[string]*threadCount{}
 		}
-		room.threads[id] = &threadCount{announced: int(m.threadCount)}
+		if room.threads[id] == nil {
+			room.threads[id] = &threadCount{announced: int(m.threadCount)}
+		}
 		if text == "" {
 			out.Deleted = true // Gitter keeps a deleted root's place for its replies
 		}
 	}
 	if len(m.parentID) > 0 {
-		if r.seen.has(m.parentID) {
+		// Gitter counts a root's replies on the root (threadMessageCount),
+		// so the roots read so far are known without remembering every
+		// message id.
+		if tc := room.threads[string(m.parentID)]; tc != nil {
 			out.ThreadRoot = string(m.parentID)
-			if tc := room.threads[out.ThreadRoot]; tc != nil {
-				tc.seen++
-			}
+			tc.seen++
 		} else {
 			out.Extra = map[string]string{"gitter_parent_id": string(m.parentID)}
 			r.warn(f, sdk.KindMessage, rec, "thread-root-missing", fmt.Sprintf("%s: the thread root %s is not in the export (or comes after the reply); the reply is kept as an ordinary message", where, m.parentID))

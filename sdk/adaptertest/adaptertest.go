@@ -79,7 +79,26 @@ func TryRunSource(ctx context.Context, src sdk.Source, opts sdk.Options, inputs 
 		return sink.res, errors.New("the source emitted no workspace record")
 	}
 	slices.SortStableFunc(sink.res.Messages, func(a, b *sdk.Message) int { return a.SentAt.Compare(b.SentAt) })
+	sink.res.Messages = dropRepeated(sink.res, sdk.KindMessage, sink.res.Messages)
+	sink.res.Attachments = dropRepeated(sink.res, sdk.KindAttachment, sink.res.Attachments)
 	return sink.res, nil
+}
+
+// dropRepeated does what the host does with a message or attachment id
+// emitted again: it keeps the first (in time order for messages) and
+// reports each later one as a skipped record.
+func dropRepeated[T sdk.Record](res *Result, kind sdk.Kind, recs []T) []T {
+	seen := make(map[string]bool, len(recs))
+	return slices.DeleteFunc(recs, func(r T) bool {
+		id := r.RecordID()
+		if !seen[id] {
+			seen[id] = true
+			return false
+		}
+		res.Notices = append(res.Notices, sdk.Notice{Level: sdk.LevelError, Code: "duplicate-id", Kind: kind, Record: id, Skipped: true,
+			Message: fmt.Sprintf("%s %s: another %s with this id came before it; the first one was kept and this one left out", kind, id, kind)})
+		return true
+	})
 }
 
 type memSink struct{ res *Result }
