@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -86,6 +88,11 @@ type Result struct {
 	Floor        string  `json:"floor,omitempty"`
 	FloorSeconds float64 `json:"floor_seconds,omitempty"`
 	Ratio        float64 `json:"ratio_to_floor,omitempty"`
+	// WriteFloorSeconds is the time to write OutputBytes into one file on
+	// the same disk: the least any converter producing this output needs,
+	// whatever its input. WriteRatio is Seconds over it.
+	WriteFloorSeconds float64 `json:"write_floor_seconds,omitempty"`
+	WriteRatio        float64 `json:"ratio_to_write_floor,omitempty"`
 }
 
 // GenResult is the generator's throughput on one input it produced.
@@ -445,6 +452,12 @@ func (b *bench) runPipeline(ctx context.Context, p Pipeline, n int64) Result {
 	r.Status = "ok"
 	r.MsgPerSec = float64(n) / r.Seconds
 	r.OutputBytes, _ = treeSize(out)
+	// The output goes first: a Pixtoome directory for a million messages
+	// fills tens of gigabytes, and the write floor needs as much again.
+	os.RemoveAll(out)
+	if wf, err := writeFloor(filepath.Join(runDir, "write-floor"), r.OutputBytes); err == nil && wf > 0 {
+		r.WriteFloorSeconds, r.WriteRatio = wf, r.Seconds/wf
+	}
 
 	floor, err := b.floor(ctx, p, in, runDir)
 	if err != nil {
@@ -481,6 +494,35 @@ func opensslFloor(ctx context.Context, file, pass, dir string) (float64, error) 
 	start := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("openssl | tar: %v: %s", err, firstLine(out))
+	}
+	return time.Since(start).Seconds(), nil
+}
+
+// writeFloor times writing n bytes of incompressible data to a new file,
+// without fsync (migrate does not sync directory outputs either), and
+// removes it.
+func writeFloor(path string, n int64) (float64, error) {
+	buf := make([]byte, 1<<20)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i+8 <= len(buf); i += 8 {
+		binary.LittleEndian.PutUint64(buf[i:], rng.Uint64())
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(path)
+	defer f.Close()
+	start := time.Now()
+	for n > 0 {
+		chunk := buf[:min(int64(len(buf)), n)]
+		if _, err := f.Write(chunk); err != nil {
+			return 0, err
+		}
+		n -= int64(len(chunk))
+	}
+	if err := f.Close(); err != nil {
+		return 0, err
 	}
 	return time.Since(start).Seconds(), nil
 }

@@ -39,7 +39,7 @@ func TestSuiteTiny(t *testing.T) {
 			if r.Messages != 2000 || r.Seconds <= 0 || r.MsgPerSec <= 0 || r.PeakRSSMiB <= 0 || r.InputBytes <= 0 || r.OutputBytes <= 0 {
 				t.Errorf("%s: implausible measurement %+v", r.Pipeline, r)
 			}
-			if r.FloorSeconds <= 0 || r.Ratio <= 0 {
+			if r.FloorSeconds <= 0 || r.Ratio <= 0 || r.WriteFloorSeconds <= 0 || r.WriteRatio <= 0 {
 				t.Errorf("%s: no floor measured: %+v", r.Pipeline, r)
 			}
 		default:

@@ -8,14 +8,14 @@ import (
 
 func printTable(w io.Writer, r *Report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "pipeline\tmessages\tseconds\tmessages/s\tpeak RSS MiB\tfloor\tfloor seconds\tratio\t  status")
+	fmt.Fprintln(tw, "pipeline\tmessages\tseconds\tmessages/s\tpeak RSS MiB\tfloor\tfloor seconds\tratio\toutput MB\twrite floor s\twrite ratio\t  status")
 	for _, x := range r.Results {
 		if x.Status != "ok" {
-			fmt.Fprintf(tw, "%s\t%d\t-\t-\t-\t-\t-\t-\t  %s: %s\n", x.Pipeline, x.Messages, x.Status, x.Reason)
+			fmt.Fprintf(tw, "%s\t%d\t-\t-\t-\t-\t-\t-\t-\t-\t-\t  %s: %s\n", x.Pipeline, x.Messages, x.Status, x.Reason)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%.1f\t%s\t%.2f\t%.1f\t  %s\n", x.Pipeline, x.Messages, x.Seconds, x.MsgPerSec,
-			x.PeakRSSMiB, x.Floor, x.FloorSeconds, x.Ratio, x.Status)
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%.1f\t%s\t%.2f\t%.1f\t%.1f\t%.2f\t%.1f\t  %s\n", x.Pipeline, x.Messages, x.Seconds, x.MsgPerSec,
+			x.PeakRSSMiB, x.Floor, x.FloorSeconds, x.Ratio, float64(x.OutputBytes)/1e6, x.WriteFloorSeconds, x.WriteRatio, x.Status)
 	}
 	tw.Flush()
 	if len(r.Generator) > 0 {
