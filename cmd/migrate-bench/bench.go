@@ -55,6 +55,10 @@ var pipelines = []Pipeline{
 	{Name: "hipchat-server-pixtoome", From: "hipchat-server", To: "pixtoome", Format: "hipchat-server", Output: "out", Floor: "openssl"},
 	{Name: "hipchat-cloud-hipchat-server", From: "hipchat-cloud", To: "hipchat-server", Format: "hipchat-cloud", Output: "out.tar.gz.aes", Floor: "openssl"},
 	{Name: "canonical-pixtoome", From: "archive", To: "pixtoome", Format: "canonical", Output: "out", Floor: "json"},
+	// The Gitter source alone, into a canonical archive: its output is
+	// about the input's size, so it scales to 10M messages on one disk
+	// where a Pixtoome directory (25 KB a message) cannot.
+	{Name: "gitter-canonical", From: "gitter", To: "archive", Format: "gitter-rest", Output: "out", Floor: "json"},
 }
 
 func pipelineNames() []string {
