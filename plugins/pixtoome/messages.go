@@ -1,6 +1,7 @@
 package pixtoome
 
 import (
+	"bufio"
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
@@ -21,6 +22,8 @@ import (
 // object's keys are therefore written usermessages first.
 type msgFile struct {
 	f       *bufFile
+	async   *asyncOut
+	out     io.WriteCloser // the file under f, for rows handed over whole
 	msgs    []byte
 	ums     []byte
 	count   int
@@ -28,17 +31,19 @@ type msgFile struct {
 }
 
 func (w *writer) openMsgFile(n int) (*msgFile, error) {
-	f, err := w.create(fmt.Sprintf("messages-%06d.json", n))
+	name := fmt.Sprintf("messages-%06d.json", n)
+	out, err := w.req.Out.Create(name)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	f := &bufFile{Writer: bufio.NewWriterSize(w.async.file(out), 1<<20), f: w.async.file(out), name: name}
 	f.WriteString(`{"zerver_usermessage":[`)
 	// The row buffers are reused from file to file.
 	if w.msgBuf == nil {
 		w.msgBuf = make([]byte, 0, 1<<20)
-		w.umBuf = make([]byte, 0, umFlush+4096)
+		w.umBuf = w.async.buffer()
 	}
-	return &msgFile{f: f, umFirst: true, msgs: w.msgBuf[:0], ums: w.umBuf[:0]}, nil
+	return &msgFile{f: f, async: w.async, out: out, umFirst: true, msgs: w.msgBuf[:0], ums: w.umBuf[:0]}, nil
 }
 
 // umFlush is how many bytes of usermessage rows are gathered before they
@@ -54,8 +59,8 @@ func (mf *msgFile) flushUMs() error {
 	if err := mf.f.Flush(); err != nil {
 		return err
 	}
-	_, err := mf.f.f.Write(mf.ums)
-	mf.ums = mf.ums[:0]
+	var err error
+	mf.ums, err = mf.async.write(mf.out, mf.ums)
 	return err
 }
 
@@ -131,12 +136,18 @@ func (w *writer) userMessage(mf *msgFile, user, msg int64, flags int) {
 
 // writeMessages is the second pass: message files, usermessages, and the
 // reactions that go into realm.json.
-func (w *writer) writeMessages(realm *bufFile) error {
+func (w *writer) writeMessages(realm *bufFile) (err error) {
+	w.async = newAsyncOut(umFlush + 4096)
+	defer func() {
+		if ferr := w.async.finish(); err == nil && ferr != nil {
+			err = fmt.Errorf("writing messages: %w", ferr)
+		}
+		w.async = nil
+	}()
 	var (
 		mf       *msgFile
 		fileNo   int
 		zid      int64
-		err      error
 		reported = map[string]bool{}
 		mentions []int64
 	)

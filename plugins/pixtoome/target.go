@@ -135,6 +135,7 @@ type writer struct {
 	nextSub       int64
 	umID          counter
 	msgBuf, umBuf []byte
+	async         *asyncOut // message files' writer, during writeMessages
 	tails         [4]umTail
 	userDigits    [][]byte
 	nextReaction  int64
