@@ -67,7 +67,10 @@ type Sink interface {
 	// later one out and reports it as a skipped record with the code
 	// "duplicate-id". Sources reading exports that repeat records need
 	// not remember every id; users, rooms, conversations and emoji must
-	// still be emitted once each.
+	// still be emitted once each. Likewise a thread_root or reply_to may
+	// name a message the source has not seen: when no such message is
+	// emitted, the host clears the field, keeps the id in extra
+	// ("thread_root_missing", "reply_to_missing") and reports a warning.
 	Emit(rec Record) error
 	// PutBlob stores a file's content and returns its reference. The
 	// content is read to EOF; contentType may be "".

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -222,5 +223,44 @@ func TestSampleToPixtoomePassesItsChecker(t *testing.T) {
 	}
 	if v := runCLI(t, nil, "validate", "--target", "pixtoome", out); v.code != exitFailed || !strings.Contains(v.stdout, "is not in any messages file") {
 		t.Fatalf("broken output: exit %d\n%s%s", v.code, v.stdout, v.stderr)
+	}
+}
+
+// A Gitter dump that repeats a message (overlapping pages) and holds a
+// reply whose root is missing: the repeat is one reported skip, the orphan
+// is kept unlinked with a warning, the report accounts for every message
+// read, and the output passes the Pixtoome checker.
+func TestGitterRepeatsAndOrphansAreAccounted(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "px")
+	r := runCLI(t, nil, "--from", "gitter", "--to", "pixtoome", "testdata/gitter-repeats-and-orphans.json", "--owners", "ann", "-o", out)
+	if r.code != exitWarnings {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	b, err := os.ReadFile(out + ".report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Accounts map[string]struct {
+			In, Written      int
+			NotImportedCount int `json:"not_imported_count"`
+		}
+		Notices []struct{ Code, Record string }
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if a := rep.Accounts["message"]; a.In != 4 || a.Written != 3 || a.NotImportedCount != 1 {
+		t.Errorf("message account %+v, want 4 in, 3 written, 1 not imported", a)
+	}
+	codes := map[string]string{}
+	for _, n := range rep.Notices {
+		codes[n.Code] = n.Record
+	}
+	if codes["duplicate-id"] != "5f0000000000000000000002" || codes["thread-root-missing"] != "5f0000000000000000000003" {
+		t.Errorf("notices %v", codes)
+	}
+	if v := runCLI(t, nil, "validate", "--target", "pixtoome", out); v.code != exitOK {
+		t.Fatalf("checker: exit %d\n%s%s", v.code, v.stdout, v.stderr)
 	}
 }

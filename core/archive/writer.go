@@ -64,6 +64,14 @@ type WriterOptions struct {
 	// dump) need not remember every id they emitted: the check runs on
 	// disk, in memory that does not grow with the number of messages.
 	OnDuplicate func(sdk.Notice)
+	// OnDanglingReference, when set, makes a message's thread_root or
+	// reply_to naming a message that is not in the archive a reported
+	// repair rather than something Verify refuses later: Close clears the
+	// field, keeps the id in extra ("thread_root_missing",
+	// "reply_to_missing") and reports a warning. Sources then need not
+	// remember which messages they have emitted to link replies; the
+	// check runs on disk.
+	OnDanglingReference func(sdk.Notice)
 }
 
 // Writer writes a canonical archive. It implements sdk.Sink; it is not
@@ -91,6 +99,9 @@ type Writer struct {
 	seed   maphash.Seed
 	msgIDs *hashSorter // (hash of id, line, offset) of messages.ndjson
 	attIDs *hashSorter // the same for attachments.ndjson
+	// msgRefs holds (hash of referenced id, line, offset, X=refThreadRoot
+	// or refReplyTo) of messages.ndjson when OnDanglingReference is set.
+	msgRefs *hashSorter
 
 	enc    *json.Encoder
 	encBuf bytes.Buffer
@@ -98,6 +109,10 @@ type Writer struct {
 
 	blobCount, blobBytes int64
 	copyBuf              []byte
+
+	// fixes holds, during Close, the lines to change: H is the line
+	// number, X is fixDrop or the reference field to clear.
+	fixes *hashSorter
 
 	notices []sdk.Notice
 	err     error
@@ -197,6 +212,9 @@ func Create(dir string, opt WriterOptions) (*Writer, error) {
 	w.sorter = &msgSorter{dir: w.sortDir, limit: w.opt.SortMemory, maxBytes: w.opt.SortBytes, maxLine: w.opt.MaxRecordBytes}
 	w.msgIDs = newHashSorter(w.sortDir, w.opt.SortMemory)
 	w.attIDs = newHashSorter(w.sortDir, w.opt.SortMemory)
+	if opt.OnDanglingReference != nil {
+		w.msgRefs = newHashSorter(w.sortDir, w.opt.SortMemory)
+	}
 	w.enc = json.NewEncoder(&w.encBuf)
 	return w, nil
 }
@@ -326,6 +344,9 @@ func (w *Writer) commit(k int, line []byte, key timeKey) error {
 		if err := w.addID(w.msgIDs, line, o); err != nil {
 			return err
 		}
+		if err := w.addRefs(line, o); err != nil {
+			return err
+		}
 	case kAttachment:
 		if err := w.addID(w.attIDs, line, o); err != nil {
 			return err
@@ -339,6 +360,56 @@ func (w *Writer) commit(k int, line []byte, key timeKey) error {
 func (w *Writer) addID(s *hashSorter, line []byte, o *outFile) error {
 	id := rawID(line)
 	return s.add(entry{H: maphash.Bytes(w.seed, id), Line: o.records + 1, Off: o.size})
+}
+
+// refFields are the message fields naming another message, as they
+// appear in the canonical encoding. A JSON string cannot hold an unescaped
+// quote, so these bytes only ever match the fields themselves, provided
+// the search stops where "extra" (whose keys are free) begins; the
+// canonical field order puts both before it.
+var refFields = [...]struct {
+	x   uint64
+	key []byte
+}{{refThreadRoot, []byte(`,"thread_root":"`)}, {refReplyTo, []byte(`,"reply_to":"`)}}
+
+var extraField = []byte(`,"extra":{`)
+
+// refValue returns the raw (escaped) id a message line's field x names.
+func refValue(line []byte, x uint64) []byte {
+	head := line
+	if i := bytes.Index(line, extraField); i >= 0 {
+		head = line[:i]
+	}
+	for _, f := range refFields {
+		if f.x != x {
+			continue
+		}
+		i := bytes.Index(head, f.key)
+		if i < 0 {
+			return nil
+		}
+		v := head[i+len(f.key):]
+		if end := stringEnd(v); end >= 0 {
+			return v[:end]
+		}
+	}
+	return nil
+}
+
+// addRefs records the messages a message line refers to, with the line
+// number and offset it is about to get in o.
+func (w *Writer) addRefs(line []byte, o *outFile) error {
+	if w.msgRefs == nil {
+		return nil
+	}
+	for _, f := range refFields {
+		if v := refValue(line, f.x); v != nil {
+			if err := w.msgRefs.add(entry{H: maphash.Bytes(w.seed, v), X: f.x, Line: o.records + 1, Off: o.size}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // rawID returns the JSON-escaped id at the start of an encoded record.
@@ -364,6 +435,10 @@ func (w *Writer) startSorting() error {
 	// Offsets change in the merge: the duplicate check starts over there.
 	w.msgIDs.cleanup()
 	w.msgIDs = newHashSorter(w.sortDir, w.opt.SortMemory)
+	if w.msgRefs != nil {
+		w.msgRefs.cleanup()
+		w.msgRefs = newHashSorter(w.sortDir, w.opt.SortMemory)
+	}
 	return nil
 }
 
@@ -469,18 +544,19 @@ func (w *Writer) finish() (*Manifest, error) {
 		infos[i] = fi
 	}
 	for _, k := range []int{kMessage, kAttachment} {
-		s := w.msgIDs
+		ids, refs := w.msgIDs, w.msgRefs
 		if k == kAttachment {
-			s = w.attIDs
+			ids, refs = w.attIDs, nil
 		}
-		drop, err := w.checkDuplicates(s, k)
+		w.fixes = newHashSorter(w.sortDir, w.opt.SortMemory)
+		n, err := w.checkIDs(k, ids, refs)
+		if err == nil && n > 0 {
+			infos[k], err = w.applyFixes(k)
+		}
+		w.fixes.cleanup()
+		w.fixes = nil
 		if err != nil {
 			return nil, err
-		}
-		if len(drop) > 0 {
-			if infos[k], err = w.dropLines(k, drop); err != nil {
-				return nil, err
-			}
 		}
 	}
 	src := w.opt.Source
@@ -531,6 +607,9 @@ func (w *Writer) mergeMessages() error {
 		if err := w.addID(w.msgIDs, line, o); err != nil {
 			return err
 		}
+		if err := w.addRefs(line, o); err != nil {
+			return err
+		}
 		return o.write(line)
 	})
 	if err != nil {
@@ -551,103 +630,197 @@ func (w *Writer) mergeMessages() error {
 	return nil
 }
 
-// checkDuplicates merges the sorted id hashes of a stream; for each group
-// of equal hashes it re-reads the lines and compares the ids themselves, so
-// a hash collision is never reported as a duplicate. Without OnDuplicate a
-// duplicate is an error; with it, checkDuplicates returns the line numbers
-// of the later copies, sorted.
-func (w *Writer) checkDuplicates(s *hashSorter, k int) ([]int64, error) {
-	it, err := s.finish()
+// fixDrop marks a line to leave out (a later copy of a repeated id).
+const fixDrop = 0
+
+// checkIDs merges the sorted id hashes of a stream with the sorted hashes
+// of the references to it (refs may be nil). For each group of equal
+// hashes it re-reads the lines and compares the ids themselves, so a hash
+// collision is never reported as a duplicate. Without OnDuplicate a
+// duplicate is an error; with it, the later copies go to w.fixes, as do
+// references that resolve to nothing. It returns how many fixes it noted.
+func (w *Writer) checkIDs(k int, ids, refs *hashSorter) (int, error) {
+	defs, err := ids.finish()
 	if err != nil {
-		return nil, fmt.Errorf("archive: %w", err)
+		return 0, fmt.Errorf("archive: %w", err)
 	}
-	defer it.close()
-	defer s.cleanup()
-	var f *os.File
-	defer func() {
-		if f != nil {
-			f.Close()
+	defer defs.close()
+	defer ids.cleanup()
+	rs := &entryIter{}
+	if refs != nil {
+		if rs, err = refs.finish(); err != nil {
+			return 0, fmt.Errorf("archive: %w", err)
 		}
-	}()
+		defer rs.close()
+		defer refs.cleanup()
+	}
+	f, err := os.Open(filepath.Join(w.dir, fileNames[k]))
+	if err != nil {
+		return 0, fmt.Errorf("archive: %w", err)
+	}
+	defer f.Close()
 	var (
-		group []entry
-		drop  []int64
+		dg, rg []entry
+		fixes  int
 	)
-	for {
-		group, err = it.group(group)
+	next := func(it *entryIter, g []entry) ([]entry, error) {
+		g, err := it.group(g)
 		if err != nil {
 			return nil, fmt.Errorf("archive: %w", err)
 		}
-		if len(group) == 0 {
-			slices.Sort(drop)
-			return drop, nil
-		}
-		if len(group) == 1 {
-			continue
-		}
-		if f == nil {
-			if f, err = os.Open(filepath.Join(w.dir, fileNames[k])); err != nil {
-				return nil, fmt.Errorf("archive: %w", err)
-			}
-		}
-		// Entries of a group come in line order, so the first line met
-		// for an id is the one kept.
-		slices.SortFunc(group, func(a, b entry) int { return cmp.Compare(a.Line, b.Line) })
-		first := map[string]int64{}
-		for _, e := range group {
-			line, err := readLineAt(f, e.Off, w.opt.MaxRecordBytes)
+		return g, nil
+	}
+	if dg, err = next(defs, dg); err != nil {
+		return 0, err
+	}
+	if rg, err = next(rs, rg); err != nil {
+		return 0, err
+	}
+	for len(dg) > 0 || len(rg) > 0 {
+		switch {
+		case len(rg) == 0 || (len(dg) > 0 && dg[0].H < rg[0].H):
+			n, err := w.dupGroup(k, dg, f)
 			if err != nil {
-				return nil, fmt.Errorf("archive: %s line %d: %w", fileNames[k], e.Line, err)
+				return 0, err
 			}
-			id := string(rawID(line))
-			at, dup := first[id]
-			if !dup {
-				first[id] = e.Line
-				continue
+			fixes += n
+			if dg, err = next(defs, dg); err != nil {
+				return 0, err
 			}
-			if w.opt.OnDuplicate == nil {
-				return nil, fmt.Errorf("archive: duplicate %s id %q (%s lines %d and %d): every %s needs its own id", sdk.Kinds[k], idString([]byte(id)), fileNames[k], at, e.Line, sdk.Kinds[k])
+		case len(dg) == 0 || rg[0].H < dg[0].H:
+			for _, e := range rg {
+				if err := w.dangling(e); err != nil {
+					return 0, err
+				}
+				fixes++
 			}
-			drop = append(drop, e.Line)
-			w.opt.OnDuplicate(sdk.Notice{Level: sdk.LevelError, Code: "duplicate-id", Kind: sdk.Kinds[k], Record: idString([]byte(id)), Skipped: true,
-				Message: fmt.Sprintf("%s %s: another %s with this id came before it; the first one was kept and this one left out", sdk.Kinds[k], idString([]byte(id)), sdk.Kinds[k])})
+			if rg, err = next(rs, rg); err != nil {
+				return 0, err
+			}
+		default:
+			n, err := w.dupGroup(k, dg, f)
+			if err != nil {
+				return 0, err
+			}
+			fixes += n
+			if dg, err = next(defs, dg); err != nil {
+				return 0, err
+			}
+			if rg, err = next(rs, rg); err != nil {
+				return 0, err
+			}
 		}
 	}
+	return fixes, nil
 }
 
-// dropLines rewrites a finished stream without the given lines (sorted
-// line numbers, 1-based), returning the new file's details.
-func (w *Writer) dropLines(k int, drop []int64) (FileInfo, error) {
+// dupGroup settles one group of equal id hashes.
+func (w *Writer) dupGroup(k int, group []entry, f *os.File) (int, error) {
+	if len(group) < 2 {
+		return 0, nil
+	}
+	// The first line met for an id is the one kept.
+	slices.SortFunc(group, func(a, b entry) int { return cmp.Compare(a.Line, b.Line) })
+	first := map[string]int64{}
+	n := 0
+	for _, e := range group {
+		line, err := readLineAt(f, e.Off, w.opt.MaxRecordBytes)
+		if err != nil {
+			return 0, fmt.Errorf("archive: %s line %d: %w", fileNames[k], e.Line, err)
+		}
+		id := string(rawID(line))
+		at, dup := first[id]
+		if !dup {
+			first[id] = e.Line
+			continue
+		}
+		if w.opt.OnDuplicate == nil {
+			return 0, fmt.Errorf("archive: duplicate %s id %q (%s lines %d and %d): every %s needs its own id", sdk.Kinds[k], idString([]byte(id)), fileNames[k], at, e.Line, sdk.Kinds[k])
+		}
+		if err := w.fixes.add(entry{H: uint64(e.Line), X: fixDrop}); err != nil {
+			return 0, fmt.Errorf("archive: %w", err)
+		}
+		n++
+		w.opt.OnDuplicate(sdk.Notice{Level: sdk.LevelError, Code: "duplicate-id", Kind: sdk.Kinds[k], Record: idString([]byte(id)), Skipped: true,
+			Message: fmt.Sprintf("%s %s: another %s with this id came before it; the first one was kept and this one left out", sdk.Kinds[k], idString([]byte(id)), sdk.Kinds[k])})
+	}
+	return n, nil
+}
+
+// dangling notes a message reference that resolves to nothing; it is
+// reported when applyFixes clears it, unless the line is a repeat left out.
+func (w *Writer) dangling(e entry) error {
+	if err := w.fixes.add(entry{H: uint64(e.Line), X: e.X}); err != nil {
+		return fmt.Errorf("archive: %w", err)
+	}
+	return nil
+}
+
+// applyFixes rewrites a finished stream with the fixes noted by checkIDs:
+// lines left out, references cleared. The fixes are sorted on disk by
+// line number, so memory does not grow with their number.
+func (w *Writer) applyFixes(k int) (FileInfo, error) {
 	name := fileNames[k]
+	fx, err := w.fixes.finish()
+	if err != nil {
+		return FileInfo{}, fmt.Errorf("archive: %w", err)
+	}
+	defer fx.close()
 	in, err := os.Open(filepath.Join(w.dir, name))
 	if err != nil {
 		return FileInfo{}, fmt.Errorf("archive: %w", err)
 	}
 	defer in.Close()
-	tmpName := name + ".dedup"
+	tmpName := name + ".fixed"
 	o, err := createOut(w.dir, tmpName)
 	if err != nil {
 		return FileInfo{}, fmt.Errorf("archive: %w", err)
 	}
+	fail := func(err error) (FileInfo, error) {
+		o.close()
+		os.Remove(filepath.Join(w.dir, tmpName))
+		return FileInfo{}, fmt.Errorf("archive: %w", err)
+	}
 	lr := newLineReader(in, w.opt.MaxRecordBytes+1, 64<<10)
-	var buf []byte
+	var (
+		buf   []byte
+		group []entry
+	)
+	if group, err = fx.group(group); err != nil {
+		return fail(err)
+	}
 	for no := int64(1); ; no++ {
 		line, err := lr.readLine()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			o.close()
-			return FileInfo{}, fmt.Errorf("archive: re-reading %s line %d: %w", name, no, err)
-		}
-		if len(drop) > 0 && drop[0] == no {
-			drop = drop[1:]
-			continue
+			return fail(fmt.Errorf("re-reading %s line %d: %w", name, no, err))
 		}
 		buf = append(append(buf[:0], line...), '\n')
+		if len(group) > 0 && group[0].H == uint64(no) {
+			drop := false
+			var clear []uint64
+			for _, e := range group {
+				if e.X == fixDrop {
+					drop = true
+				} else {
+					clear = append(clear, e.X)
+				}
+			}
+			if group, err = fx.group(group); err != nil {
+				return fail(err)
+			}
+			if drop {
+				continue
+			}
+			if buf, err = w.clearRefs(buf[:len(buf)-1], clear); err != nil {
+				return fail(fmt.Errorf("%s line %d: %w", name, no, err))
+			}
+			buf = append(buf, '\n')
+		}
 		if err := o.write(buf); err != nil {
-			o.close()
-			return FileInfo{}, fmt.Errorf("archive: %w", err)
+			return fail(err)
 		}
 	}
 	fi, err := o.close()
@@ -658,6 +831,34 @@ func (w *Writer) dropLines(k int, drop []int64) (FileInfo, error) {
 		return FileInfo{}, fmt.Errorf("archive: %w", err)
 	}
 	return fi, nil
+}
+
+// clearRefs re-encodes a message line without the given reference
+// fields, keeping their values in extra, and reports each.
+func (w *Writer) clearRefs(line []byte, fields []uint64) ([]byte, error) {
+	var m sdk.Message
+	if err := recordjson.DecodeMessage(line, &m); err != nil {
+		return nil, err
+	}
+	for _, x := range fields {
+		key, p := "thread_root_missing", &m.ThreadRoot
+		what, code := "thread root", "thread-root-missing"
+		if x == refReplyTo {
+			key, p = "reply_to_missing", &m.ReplyTo
+			what, code = "message it replies to", "reply-target-missing"
+		}
+		if *p == "" {
+			continue
+		}
+		if m.Extra == nil {
+			m.Extra = map[string]string{}
+		}
+		m.Extra[key] = *p
+		w.opt.OnDanglingReference(sdk.Notice{Level: sdk.LevelWarning, Code: code, Kind: sdk.KindMessage, Record: m.ID,
+			Message: fmt.Sprintf("message %s: its %s %s is not in the export; it is kept as an ordinary message (the id is kept in extra)", m.ID, what, *p)})
+		*p = ""
+	}
+	return recordjson.AppendMessage(nil, &m)
 }
 
 // readLineAt reads the line starting at off.
@@ -674,6 +875,12 @@ func (w *Writer) cleanupTemp() {
 	w.sorter.cleanup()
 	w.msgIDs.cleanup()
 	w.attIDs.cleanup()
+	if w.msgRefs != nil {
+		w.msgRefs.cleanup()
+	}
+	if w.fixes != nil {
+		w.fixes.cleanup()
+	}
 	os.RemoveAll(w.tmp)
 	if w.sortDir != w.tmp {
 		os.RemoveAll(w.sortDir)

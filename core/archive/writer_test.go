@@ -414,3 +414,86 @@ func TestWriterDropsDuplicates(t *testing.T) {
 		})
 	}
 }
+
+// With OnDanglingReference, a thread_root or reply_to naming a message the
+// archive lacks is cleared, its id kept in extra, and reported; references
+// that resolve stay, whatever "extra" holds.
+func TestWriterClearsDanglingReferences(t *testing.T) {
+	at := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	msg := func(id string, sec int) *sdk.Message {
+		return &sdk.Message{ID: id, Kind: sdk.MessageNormal, Room: "r1", Sender: "u1", SentAt: at.Add(time.Duration(sec) * time.Second), Body: `"thread_root":"m1" ,"extra":{`}
+	}
+	for _, sortMemory := range []int{0, 1} {
+		t.Run(fmt.Sprintf("sort memory %d", sortMemory), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "a")
+			var notices []sdk.Notice
+			note := func(n sdk.Notice) { notices = append(notices, n) }
+			w, err := Create(dir, WriterOptions{SortMemory: sortMemory, OnDuplicate: note, OnDanglingReference: note})
+			if err != nil {
+				t.Fatal(err)
+			}
+			root := msg("m1", 1)
+			ok := msg("m2", 2)
+			ok.ThreadRoot, ok.ReplyTo = "m1", "m1"
+			lost := msg("m3", 3)
+			lost.ThreadRoot, lost.Extra = "gone", map[string]string{"thread_root": "m1", "note": "kept"}
+			lostReply := msg("m4\"x", 4)
+			lostReply.ReplyTo = "also \"gone\""
+			dup := msg("m3", 5)
+			dup.ThreadRoot = "gone too"
+			recs := []sdk.Record{
+				&sdk.Workspace{ID: "w", Name: "W", SourceSystem: "gitter"},
+				&sdk.User{ID: "u1", Role: sdk.RoleMember}, &sdk.Room{ID: "r1", Name: "r"},
+			}
+			if sortMemory == 1 {
+				recs = append(recs, lostReply, dup, lost, ok, root)
+			} else {
+				recs = append(recs, root, ok, lost, lostReply, dup)
+			}
+			for _, r := range recs {
+				if err := w.Emit(r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			var codes []string
+			for _, n := range notices {
+				codes = append(codes, n.Code+":"+n.Record)
+			}
+			slices.Sort(codes)
+			want := []string{"duplicate-id:m3", "reply-target-missing:m4\"x", "thread-root-missing:m3"}
+			if !slices.Equal(codes, want) {
+				t.Errorf("notices %v, want %v", codes, want)
+			}
+			r, err := Open(dir, ReadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if err := r.Verify(context.Background()); err != nil {
+				t.Fatalf("the repaired archive does not verify: %v", err)
+			}
+			got := map[string]*sdk.Message{}
+			for m, err := range r.Messages() {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got[m.ID] = m
+			}
+			if len(got) != 4 {
+				t.Errorf("%d messages, want 4", len(got))
+			}
+			if m := got["m2"]; m.ThreadRoot != "m1" || m.ReplyTo != "m1" || m.Extra != nil {
+				t.Errorf("a resolving reference was changed: %+v", m)
+			}
+			if m := got["m3"]; m.ThreadRoot != "" || m.Extra["thread_root_missing"] != "gone" || m.Extra["thread_root"] != "m1" || m.Extra["note"] != "kept" {
+				t.Errorf("dangling thread root not cleared into extra: %+v", m)
+			}
+			if m := got["m4\"x"]; m.ReplyTo != "" || m.Extra["reply_to_missing"] != "also \"gone\"" {
+				t.Errorf("dangling reply not cleared into extra: %+v", m)
+			}
+		})
+	}
+}

@@ -264,7 +264,8 @@ func readSide(ctx context.Context, req *Request, ad *Resolved, opts sdk.Options,
 		TempDir:    req.TempDir,
 		// A repeated message is a reported skip, found on disk, so that
 		// sources need not hold every id in memory.
-		OnDuplicate: notice,
+		OnDuplicate:         notice,
+		OnDanglingReference: notice,
 	})
 	if err != nil {
 		return nil, closeAll, err

@@ -210,7 +210,7 @@ func TestWebPage(t *testing.T) {
 	if err := chromedp.Do(bctx, chromedp.Click(chromedp.ID("cancel"))); err != nil {
 		t.Fatal(err)
 	}
-	waitText("#job-state", "cancelled", 10*time.Second)
+	waitText("#job-state", "cancelled", 60*time.Second)
 	disabled, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.getElementById("cancel").disabled && document.getElementById("download").disabled`))
 	if err != nil {
 		t.Fatal(err)

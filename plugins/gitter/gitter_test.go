@@ -183,7 +183,7 @@ func TestREST(t *testing.T) {
 	}
 	var missing bool
 	for _, n := range res.Notices {
-		if n.Code == "thread-replies-missing" && strings.Contains(n.Message, "2 thread replies") {
+		if n.Code == "thread-replies-missing" && strings.Contains(n.Message, "announce 2 more replies") {
 			missing = true
 		}
 	}
@@ -592,5 +592,40 @@ func TestMergedDumpMakesNoFileRoom(t *testing.T) {
 	slices.Sort(names)
 	if !slices.Equal(names, []string{"acme/one", "acme/two"}) {
 		t.Errorf("rooms = %v", names)
+	}
+}
+
+// A reply whose root the export lacks keeps its place as an ordinary
+// message with the root's id in extra, and a warning says so; a reply
+// whose root is present stays linked.
+func TestReplyWithoutRoot(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "room.json")
+	msgs := `[
+ {"id":"5f0000000000000000000001","text":"root","sent":"2020-07-04T10:00:00.000Z","threadMessageCount":1,"fromUser":{"id":"u1","username":"ann","displayName":"Ann"}},
+ {"id":"5f0000000000000000000002","text":"reply","sent":"2020-07-04T10:01:00.000Z","parentId":"5f0000000000000000000001","fromUser":{"id":"u2","username":"bob","displayName":"Bob"}},
+ {"id":"5f0000000000000000000003","text":"orphan","sent":"2020-07-04T10:02:00.000Z","parentId":"5e0000000000000000000009","fromUser":{"id":"u2","username":"bob","displayName":"Bob"}}
+]`
+	if err := os.WriteFile(file, []byte(msgs), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := adaptertest.RunSource(t, &Source{}, nil, file)
+	if m := find(t, res.Messages, "5f0000000000000000000002"); m.ThreadRoot != "5f0000000000000000000001" {
+		t.Errorf("reply lost its root: %+v", m)
+	}
+	orphan := find(t, res.Messages, "5f0000000000000000000003")
+	if orphan.ThreadRoot != "" || orphan.Extra["thread_root_missing"] != "5e0000000000000000000009" {
+		t.Errorf("orphan reply = %+v", orphan)
+	}
+	warned := false
+	for _, n := range res.Notices {
+		if n.Code == "thread-root-missing" && n.Record == orphan.ID && strings.Contains(n.Message, "5e0000000000000000000009") {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Errorf("no warning about the missing root: %+v", res.Notices)
+	}
+	for _, err := range res.CheckReferences() {
+		t.Error(err)
 	}
 }

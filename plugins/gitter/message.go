@@ -609,27 +609,18 @@ func (r *run) handleMessage(fc *fileCtx, idx int) error {
 	out.Original = text
 	out.Body = r.tr.translate(text)
 	if m.threadCount > 0 {
-		if room.threads == nil {
-			room.threads = map[string]*threadCount{}
-		}
-		if room.threads[id] == nil {
-			room.threads[id] = &threadCount{announced: int(m.threadCount)}
-		}
+		room.announced += m.threadCount
 		if text == "" {
 			out.Deleted = true // Gitter keeps a deleted root's place for its replies
 		}
 	}
 	if len(m.parentID) > 0 {
-		// Gitter counts a root's replies on the root (threadMessageCount),
-		// so the roots read so far are known without remembering every
-		// message id.
-		if tc := room.threads[string(m.parentID)]; tc != nil {
-			out.ThreadRoot = string(m.parentID)
-			tc.seen++
-		} else {
-			out.Extra = map[string]string{"gitter_parent_id": string(m.parentID)}
-			r.warn(f, sdk.KindMessage, rec, "thread-root-missing", fmt.Sprintf("%s: the thread root %s is not in the export (or comes after the reply); the reply is kept as an ordinary message", where, m.parentID))
-		}
+		// The reply names its root whether or not the root was read: the
+		// host clears references to messages the export lacks (keeping
+		// the id in extra, with a warning), so no set of every message
+		// id is held here.
+		out.ThreadRoot = string(m.parentID)
+		room.replies++
 	}
 	r.mentions(out, room, sender)
 	for n, u := range r.tr.files {

@@ -18,12 +18,11 @@ type roomState struct {
 	listed   bool
 	admins   map[string]bool
 	messages int64
-	// threads maps a thread root's id to the replies it announced
-	// (threadMessageCount) and the replies read, to report missing ones.
-	threads map[string]*threadCount
+	// announced sums the replies thread roots announced
+	// (threadMessageCount); replies counts the replies read. Totals, not
+	// a map by root, so that memory does not grow with the export.
+	announced, replies int64
 }
-
-type threadCount struct{ announced, seen int }
 
 // roomMeta is a Gitter room object (GET /v1/rooms), as far as it matters.
 type roomMeta struct {

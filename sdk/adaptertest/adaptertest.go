@@ -81,7 +81,38 @@ func TryRunSource(ctx context.Context, src sdk.Source, opts sdk.Options, inputs 
 	slices.SortStableFunc(sink.res.Messages, func(a, b *sdk.Message) int { return a.SentAt.Compare(b.SentAt) })
 	sink.res.Messages = dropRepeated(sink.res, sdk.KindMessage, sink.res.Messages)
 	sink.res.Attachments = dropRepeated(sink.res, sdk.KindAttachment, sink.res.Attachments)
+	clearDangling(sink.res)
 	return sink.res, nil
+}
+
+// clearDangling does what the host does with a thread_root or reply_to
+// naming a message that was not emitted: it clears the field, keeps the id
+// in extra and reports a warning.
+func clearDangling(res *Result) {
+	ids := make(map[string]bool, len(res.Messages))
+	for _, m := range res.Messages {
+		ids[m.ID] = true
+	}
+	for _, m := range res.Messages {
+		for _, f := range []struct {
+			p               *string
+			key, what, code string
+		}{
+			{&m.ThreadRoot, "thread_root_missing", "thread root", "thread-root-missing"},
+			{&m.ReplyTo, "reply_to_missing", "message it replies to", "reply-target-missing"},
+		} {
+			if *f.p == "" || ids[*f.p] {
+				continue
+			}
+			if m.Extra == nil {
+				m.Extra = map[string]string{}
+			}
+			m.Extra[f.key] = *f.p
+			res.Notices = append(res.Notices, sdk.Notice{Level: sdk.LevelWarning, Code: f.code, Kind: sdk.KindMessage, Record: m.ID,
+				Message: fmt.Sprintf("message %s: its %s %s is not in the export; it is kept as an ordinary message (the id is kept in extra)", m.ID, f.what, *f.p)})
+			*f.p = ""
+		}
+	}
 }
 
 // dropRepeated does what the host does with a message or attachment id
