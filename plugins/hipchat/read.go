@@ -669,17 +669,20 @@ func (r *reader) readHistoryFile(name string, hc *histCtx) error {
 	if err != nil {
 		return err
 	}
-	each := func(i int, raw json.RawMessage) error {
-		if i%1024 == 0 {
+	each := func(d *decoded) error {
+		if d.i%1024 == 0 {
 			if err := r.ctx.Err(); err != nil {
 				return err
 			}
 		}
-		return r.historyElement(hc, i, raw)
+		if d.e == nil {
+			return r.historyElement(hc, d.i, d.raw)
+		}
+		return r.historyDecoded(hc, d.i, d.raw, d.e, d.err)
 	}
 	switch tok {
 	case json.Delim('['):
-		if err := s.elements(each); err != nil {
+		if err := s.historyElements(each); err != nil {
 			return err
 		}
 	case json.Delim('{'):
@@ -696,7 +699,7 @@ func (r *reader) readHistoryFile(name string, hc *histCtx) error {
 			if t != json.Delim('[') {
 				return fmt.Errorf("%s: \"items\" is %s, want an array of messages", s.name, delimName(t))
 			}
-			return s.elements(each)
+			return s.historyElements(each)
 		}); err != nil {
 			return err
 		}
@@ -727,7 +730,13 @@ func (r *reader) historyElement(hc *histCtx, i int, raw json.RawMessage) error {
 		return nil
 	}
 	var e element
-	if err := json.Unmarshal(raw, &e); err != nil {
+	return r.historyDecoded(hc, i, raw, &e, json.Unmarshal(raw, &e))
+}
+
+// historyDecoded emits one element of a history file decoded from raw
+// into e (err is the decoding error), or reports why it is skipped.
+func (r *reader) historyDecoded(hc *histCtx, i int, raw json.RawMessage, e *element, err error) error {
+	if err != nil {
 		r.skipRecord(hc.file, i, sdk.KindMessage, rawID(raw), fmt.Sprintf("not a message: %v", err))
 		return nil
 	}

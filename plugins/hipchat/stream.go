@@ -134,3 +134,81 @@ func delimName(tok json.Token) string {
 		return fmt.Sprintf("a %T", t)
 	}
 }
+
+// decoded is one element of a history array, decoded ahead of its use.
+type decoded struct {
+	i   int
+	raw json.RawMessage
+	// e is the element decoded from raw when raw is an object; err is
+	// why it could not be (the record is skipped, the file goes on).
+	e   *element
+	err error
+}
+
+// aheadBatch is how many elements cross from the decoding goroutine at a
+// time; four batches may wait, so memory stays a few megabytes.
+const aheadBatch = 256
+
+// historyElements is elements for history arrays, with the JSON work
+// (finding each element, then decoding it) done by a goroutine of its own
+// while fn converts the elements before it. Elements reach fn in order, and
+// a syntax error is returned after every element before it was handled,
+// so the result is what a single goroutine would give. HipChat histories
+// spend most of their reading time in encoding/json; this puts the second
+// core to work on it.
+func (s *jsonStream) historyElements(fn func(d *decoded) error) error {
+	batches := make(chan []decoded, 4)
+	stop := make(chan struct{})
+	var scanErr error // written by the goroutine before it closes batches
+	go func() {
+		defer close(batches)
+		send := func(b []decoded) bool {
+			select {
+			case batches <- b:
+				return true
+			case <-stop:
+				return false
+			}
+		}
+		b := make([]decoded, 0, aheadBatch)
+		for i := 0; s.dec.More(); i++ {
+			var raw json.RawMessage
+			if err := s.dec.Decode(&raw); err != nil {
+				scanErr = s.syntaxErr(fmt.Sprintf("record %d", i), err)
+				send(b)
+				return
+			}
+			d := decoded{i: i, raw: raw}
+			if len(raw) > 0 && raw[0] == '{' {
+				d.e = new(element)
+				d.err = json.Unmarshal(raw, d.e)
+			}
+			if b = append(b, d); len(b) == aheadBatch {
+				if !send(b) {
+					return
+				}
+				b = make([]decoded, 0, aheadBatch)
+			}
+		}
+		if len(b) > 0 && !send(b) {
+			return
+		}
+		if _, err := s.dec.Token(); err != nil {
+			scanErr = s.syntaxErr("end of array", err)
+		}
+	}()
+	var err error
+	for b := range batches {
+		for k := 0; k < len(b) && err == nil; k++ {
+			err = fn(&b[k])
+		}
+		if err != nil {
+			// Stop the goroutine and wait for it: it shares the stream.
+			close(stop)
+			for range batches {
+			}
+			return err
+		}
+	}
+	return scanErr
+}
