@@ -28,13 +28,17 @@ type Options struct {
 	Sizes     []int64 // sizes for the scaling scale
 	Pipelines []string
 	Seed      uint64
-	Out       string
-	Compare   string
-	CacheDir  string
-	WorkDir   string
-	Migrate   string
-	Quiet     bool
-	Log       io.Writer
+	// Users and Rooms fix the generated workspace's size (0: it grows
+	// with the number of messages, as real exports do). Fixing them
+	// isolates what memory does with the number of messages alone.
+	Users, Rooms int
+	Out          string
+	Compare      string
+	CacheDir     string
+	WorkDir      string
+	Migrate      string
+	Quiet        bool
+	Log          io.Writer
 }
 
 // Pipeline is one conversion measured by the suite.
@@ -125,9 +129,12 @@ type Scaling struct {
 // Report is everything a run measured; it is what --out writes and
 // --compare reads.
 type Report struct {
-	Version   int         `json:"version"`
-	Started   time.Time   `json:"started"`
-	Scale     string      `json:"scale"`
+	Version int       `json:"version"`
+	Started time.Time `json:"started"`
+	Scale   string    `json:"scale"`
+	// Users and Rooms are the fixed workspace size, when one was asked.
+	Users     int         `json:"users,omitempty"`
+	Rooms     int         `json:"rooms,omitempty"`
 	GoVersion string      `json:"go_version"`
 	OS        string      `json:"os"`
 	Arch      string      `json:"arch"`
@@ -195,7 +202,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Scale == "scaling" {
 		sel = sel[:1]
 	}
-	b := &bench{o: o, rep: &Report{Version: 1, Started: time.Now().UTC(), Scale: o.Scale, GoVersion: runtime.Version(),
+	b := &bench{o: o, rep: &Report{Version: 1, Started: time.Now().UTC(), Scale: o.Scale, Users: o.Users, Rooms: o.Rooms, GoVersion: runtime.Version(),
 		OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU()}}
 	if b.o.CacheDir == "" {
 		b.o.CacheDir = filepath.Join(os.TempDir(), "migrate-bench-cache")
@@ -360,6 +367,9 @@ func (b *bench) unavailable(p Pipeline) string {
 // so an interrupted run never leaves a half input in the cache.
 func (b *bench) input(ctx context.Context, format string, n int64) (string, error) {
 	key := fmt.Sprintf("%s-%d-seed%d", format, n, b.o.Seed)
+	if b.o.Users > 0 || b.o.Rooms > 0 {
+		key += fmt.Sprintf("-users%d-rooms%d", b.o.Users, b.o.Rooms)
+	}
 	dir := filepath.Join(b.o.CacheDir, key)
 	// The cache entry records where inside it the input is.
 	if rel, err := os.ReadFile(filepath.Join(dir, cacheIndex)); err == nil {
@@ -377,7 +387,7 @@ func (b *bench) input(ctx context.Context, format string, n int64) (string, erro
 	}
 	defer os.RemoveAll(tmp)
 	b.logf("generating %s with %d messages", format, n)
-	cfg := gen.Config{Messages: n, Seed: b.o.Seed, Passphrase: benchPassphrase}
+	cfg := gen.Config{Messages: n, Seed: b.o.Seed, Passphrase: benchPassphrase, Users: b.o.Users, Rooms: b.o.Rooms}
 	if !b.o.Quiet {
 		cfg.Progress = func(done, total int64) {
 			if total >= 1_000_000 {

@@ -63,6 +63,8 @@ func run(ctx context.Context, args []string) error {
 	fs.StringVar(&sizes, "sizes", "", "comma-separated sizes for --scale scaling (default 100000,1000000,10000000)")
 	fs.StringVar(&pipes, "pipelines", "", "comma-separated pipelines to run (default all): "+strings.Join(pipelineNames(), ", "))
 	fs.Uint64Var(&o.Seed, "seed", 1, "generator seed")
+	fs.IntVar(&o.Users, "users", 0, "generate this many users (0: grows with the messages, as in real exports)")
+	fs.IntVar(&o.Rooms, "rooms", 0, "generate this many rooms (0: grows with the messages); with --users, isolates memory per message in --scale scaling")
 	fs.StringVar(&o.Out, "out", "", "write the results as JSON to this file")
 	fs.StringVar(&o.Compare, "compare", "", "compare with the results in this JSON file")
 	fs.StringVar(&o.CacheDir, "cache", "", "where generated inputs are kept (default $TMPDIR/migrate-bench-cache)")
