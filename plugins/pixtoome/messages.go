@@ -142,7 +142,8 @@ func (w *writer) writeMessages(realm *bufFile) (err error) {
 		if ferr := w.async.finish(); err == nil && ferr != nil {
 			err = fmt.Errorf("writing messages: %w", ferr)
 		}
-		w.async = nil
+		// The row buffers belong to this asyncOut's pool.
+		w.async, w.msgBuf, w.umBuf = nil, nil, nil
 	}()
 	var (
 		mf       *msgFile
