@@ -43,7 +43,10 @@ type Result struct {
 
 // RunSource runs src over the given files or directories, as the host would
 // after unwrapping them, and fails the test if the source returns an error
-// or emits a record that does not match the canonical schema.
+// or emits a record that does not match the canonical schema. Like the
+// host, it sorts messages by time, keeps the first of repeated message and
+// attachment ids and clears references to messages never emitted, adding
+// the host's notices to Result.Notices.
 func RunSource(t testing.TB, src sdk.Source, opts sdk.Options, inputs ...string) *Result {
 	t.Helper()
 	r, err := TryRunSource(context.Background(), src, opts, inputs...)
