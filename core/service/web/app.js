@@ -3,7 +3,12 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { token: sessionStorage.getItem("migrate-token") || "", adapters: [], selected: "", timer: 0 };
+// listActive and jobActive say whether the job list and the selected job
+// may still change; polling goes on while either does. listSeq and jobSeq
+// number the requests, so that a slow, stale answer never overwrites a
+// newer one (nor stops the polling the newer one asked for).
+const state = { token: sessionStorage.getItem("migrate-token") || "", adapters: [], selected: "", timer: 0,
+  listActive: false, jobActive: false, listSeq: 0, listShown: 0, jobSeq: 0, jobShown: 0 };
 const FINAL = new Set(["succeeded", "succeeded_with_warnings", "failed", "cancelled"]);
 
 function headers() {
@@ -183,13 +188,17 @@ function submit(e) {
 }
 
 async function refreshJobs() {
+  const seq = ++state.listSeq;
   let list;
   try {
     list = (await (await api("/jobs?limit=100")).json()).jobs;
   } catch (e) {
     text($("who"), e.message);
+    schedule(); // try again: a job may still be running
     return;
   }
+  if (seq < state.listShown) return;
+  state.listShown = seq;
   const rows = list.map((j) => {
     const tr = document.createElement("tr");
     tr.dataset.id = j.id;
@@ -205,12 +214,13 @@ async function refreshJobs() {
     return tr;
   });
   $("jobs").tBodies[0].replaceChildren(...rows);
-  schedule(list.some((j) => !FINAL.has(j.state)));
+  state.listActive = list.some((j) => !FINAL.has(j.state));
+  schedule();
 }
 
-function schedule(active) {
+function schedule() {
   clearTimeout(state.timer);
-  if (active) state.timer = setTimeout(() => { refreshJobs(); if (state.selected) selectJob(state.selected, true); }, 1000);
+  if (state.listActive || state.jobActive) state.timer = setTimeout(() => { refreshJobs(); if (state.selected) selectJob(state.selected, true); }, 1000);
 }
 
 async function selectJob(id, quiet) {
@@ -220,13 +230,17 @@ async function selectJob(id, quiet) {
     $("report").hidden = true;
     $("log").hidden = true;
   }
+  const seq = ++state.jobSeq;
   let j;
   try {
     j = await (await api("/jobs/" + encodeURIComponent(id))).json();
   } catch (e) {
     text($("job-error"), e.message);
+    schedule(); // try again while the job may still be running
     return;
   }
+  if (seq < state.jobShown || id !== state.selected) return;
+  state.jobShown = seq;
   for (const tr of $("jobs").tBodies[0].rows) tr.classList.toggle("selected", tr.dataset.id === id);
   $("job").hidden = false;
   text($("job-id"), j.id);
@@ -247,7 +261,8 @@ async function selectJob(id, quiet) {
   $("download-report").disabled = $("show-report").disabled;
   $("download").disabled = !(j.result && j.result.output) || purged;
   $("download").textContent = j.result && j.result.output ? "Download " + j.result.output + " (" + fmtBytes(j.result.output_size) + ")" : "Download output";
-  if (!final) schedule(true);
+  state.jobActive = !final;
+  schedule();
 }
 
 async function cancelJob() {
