@@ -234,14 +234,19 @@ func (d *decoder) end() bool {
 	return d.pos == len(d.data)
 }
 
-func (d *decoder) edits() ([]sdk.Edit, bool) {
+// objectArray decodes an array of objects. field decodes the value of one
+// key into the element and returns the key's bit (0 for a key the type does
+// not have); an unknown or repeated key makes the line undecodable here,
+// so the caller falls back to encoding/json.
+func objectArray[T any](d *decoder, field func(key []byte, t *T) (bit uint8, ok bool)) ([]T, bool) {
 	if !d.beginArray() {
 		return nil, false
 	}
-	es := []sdk.Edit{}
+	out := []T{}
 	for more := d.firstElem(); more; more = d.nextElem() {
-		es = append(es, sdk.Edit{})
-		e := &es[len(es)-1]
+		var zero T
+		out = append(out, zero)
+		t := &out[len(out)-1]
 		if !d.beginObject() {
 			return nil, false
 		}
@@ -251,18 +256,7 @@ func (d *decoder) edits() ([]sdk.Edit, bool) {
 			if !ok {
 				return nil, false
 			}
-			var bit uint8
-			switch string(key) {
-			case "edited_at":
-				bit = 1
-				ok = d.time(&e.EditedAt)
-			case "body":
-				bit = 2
-				e.Body, ok = d.str()
-			case "editor":
-				bit = 4
-				e.Editor, ok = d.str()
-			}
+			bit, ok := field(key, t)
 			if !ok || bit == 0 || seen&bit != 0 {
 				return nil, false
 			}
@@ -272,95 +266,67 @@ func (d *decoder) edits() ([]sdk.Edit, bool) {
 			return nil, false
 		}
 	}
-	return es, d.pos >= 0
+	return out, d.pos >= 0
+}
+
+func (d *decoder) edits() ([]sdk.Edit, bool) {
+	return objectArray(d, func(key []byte, e *sdk.Edit) (uint8, bool) {
+		switch string(key) {
+		case "edited_at":
+			return 1, d.time(&e.EditedAt)
+		case "body":
+			var ok bool
+			e.Body, ok = d.str()
+			return 2, ok
+		case "editor":
+			var ok bool
+			e.Editor, ok = d.str()
+			return 4, ok
+		}
+		return 0, false
+	})
 }
 
 func (d *decoder) mentions() ([]sdk.Mention, bool) {
-	if !d.beginArray() {
-		return nil, false
-	}
-	ms := []sdk.Mention{}
-	for more := d.firstElem(); more; more = d.nextElem() {
-		ms = append(ms, sdk.Mention{})
-		mn := &ms[len(ms)-1]
-		if !d.beginObject() {
-			return nil, false
+	return objectArray(d, func(key []byte, mn *sdk.Mention) (uint8, bool) {
+		var ok bool
+		switch string(key) {
+		case "kind":
+			var s string
+			s, ok = d.kind(mentionKinds[:])
+			mn.Kind = sdk.MentionKind(s)
+			return 1, ok
+		case "user":
+			mn.User, ok = d.str()
+			return 2, ok
+		case "text":
+			mn.Text, ok = d.str()
+			return 4, ok
 		}
-		var seen uint8
-		for more := d.firstKey(); more; more = d.nextKey() {
-			key, ok := d.key()
-			if !ok {
-				return nil, false
-			}
-			var bit uint8
-			switch string(key) {
-			case "kind":
-				bit = 1
-				var s string
-				s, ok = d.kind(mentionKinds[:])
-				mn.Kind = sdk.MentionKind(s)
-			case "user":
-				bit = 2
-				mn.User, ok = d.str()
-			case "text":
-				bit = 4
-				mn.Text, ok = d.str()
-			}
-			if !ok || bit == 0 || seen&bit != 0 {
-				return nil, false
-			}
-			seen |= bit
-		}
-		if d.pos < 0 {
-			return nil, false
-		}
-	}
-	return ms, d.pos >= 0
+		return 0, false
+	})
 }
 
 func (d *decoder) reactions() ([]sdk.Reaction, bool) {
-	if !d.beginArray() {
-		return nil, false
-	}
-	rs := []sdk.Reaction{}
-	for more := d.firstElem(); more; more = d.nextElem() {
-		rs = append(rs, sdk.Reaction{})
-		r := &rs[len(rs)-1]
-		if !d.beginObject() {
-			return nil, false
-		}
-		var seen uint8
-		for more := d.firstKey(); more; more = d.nextKey() {
-			key, ok := d.key()
-			if !ok {
-				return nil, false
+	return objectArray(d, func(key []byte, r *sdk.Reaction) (uint8, bool) {
+		ok := true
+		switch string(key) {
+		case "emoji":
+			r.Emoji, ok = d.str()
+			return 1, ok
+		case "custom":
+			r.Custom, ok = d.bool()
+			return 2, ok
+		case "users":
+			// The encoders write null for a nil list of users; null
+			// leaves the fresh element's nil as it is.
+			if !d.null() {
+				r.Users, ok = d.strs()
 			}
-			var bit uint8
-			switch string(key) {
-			case "emoji":
-				bit = 1
-				r.Emoji, ok = d.str()
-			case "custom":
-				bit = 2
-				r.Custom, ok = d.bool()
-			case "users":
-				// The encoders write null for a nil list of users; null
-				// leaves the fresh element's nil as it is.
-				bit = 4
-				if !d.null() {
-					r.Users, ok = d.strs()
-				}
-			}
-			if !ok || bit == 0 || seen&bit != 0 {
-				return nil, false
-			}
-			seen |= bit
+			return 4, ok
 		}
-		if d.pos < 0 {
-			return nil, false
-		}
-	}
-	return rs, d.pos >= 0
+		return 0, false
+	})
 }
 
 // strs decodes an array of strings; an empty array gives an empty slice,
