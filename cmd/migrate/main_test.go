@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/migrate-chat/migrate/sdk/adaptertest"
 )
 
 const sampleArchive = "../../testdata/sample-archive"
@@ -28,45 +30,13 @@ func runCLI(t *testing.T, env map[string]string, args ...string) result {
 	return result{code, out.String(), errb.String()}
 }
 
-// treeBytes maps every file under dir to its content.
-func treeBytes(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		out[filepath.ToSlash(rel)] = string(b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func sameTree(t *testing.T, want, got string) {
-	t.Helper()
-	a, b := treeBytes(t, want), treeBytes(t, got)
-	if len(a) != len(b) {
-		t.Errorf("%s has %d files, %s has %d", want, len(a), got, len(b))
-	}
-	for name, content := range a {
-		if b[name] != content {
-			t.Errorf("%s differs", name)
-		}
-	}
-}
-
 func TestArchiveRoundTripIsByteForByte(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "copy")
 	r := runCLI(t, nil, "--from", "archive", "--to", "archive", sampleArchive, "-o", out)
 	if r.code != exitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
-	sameTree(t, sampleArchive, out)
+	adaptertest.SameTree(t, sampleArchive, out)
 	if _, err := os.Stat(out + ".report.json"); err != nil {
 		t.Errorf("no report beside the output: %v", err)
 	}
@@ -98,7 +68,7 @@ func TestPackedArchivesWorkWithTar(t *testing.T) {
 	if r := runCLI(t, nil, "import", "--to", "archive", theirs, "-o", back); r.code != exitOK {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	sameTree(t, sampleArchive, back)
+	adaptertest.SameTree(t, sampleArchive, back)
 }
 
 func TestEncryptedOutputOpensWithOpenSSL(t *testing.T) {
@@ -123,7 +93,7 @@ func TestEncryptedOutputOpensWithOpenSSL(t *testing.T) {
 	if r := runCLI(t, nil, "--from", "archive", "--to", "archive", "--passphrase-file", pw, enc, "-o", back); r.code != exitOK {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	sameTree(t, sampleArchive, back)
+	adaptertest.SameTree(t, sampleArchive, back)
 
 	// A wrong passphrase is HipChat's error, and nothing is left behind.
 	bad := filepath.Join(dir, "bad")

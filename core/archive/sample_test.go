@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/migrate-chat/migrate/sdk"
+	"github.com/migrate-chat/migrate/sdk/adaptertest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/sample-archive at the repository root")
@@ -162,49 +162,6 @@ func writeSample(t testing.TB, dir string, opt WriterOptions) *Manifest {
 	return m
 }
 
-// readTree returns every file under dir by slash path.
-func readTree(t testing.TB, dir string) map[string][]byte {
-	t.Helper()
-	out := map[string][]byte{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		out[filepath.ToSlash(rel)] = b
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// sameTree fails the test unless both directories hold the same files with
-// the same bytes.
-func sameTree(t testing.TB, want, got string) {
-	t.Helper()
-	a, b := readTree(t, want), readTree(t, got)
-	for name, wb := range a {
-		gb, ok := b[name]
-		switch {
-		case !ok:
-			t.Errorf("%s: missing from %s", name, got)
-		case !bytes.Equal(wb, gb):
-			t.Errorf("%s differs:\nwant %.400q\n got %.400q", name, wb, gb)
-		}
-	}
-	for name := range b {
-		if _, ok := a[name]; !ok {
-			t.Errorf("%s: only in %s", name, got)
-		}
-	}
-}
-
 func TestSample(t *testing.T) {
 	if *update {
 		if err := os.RemoveAll(sampleDir); err != nil {
@@ -218,7 +175,7 @@ func TestSample(t *testing.T) {
 	// The generator still produces exactly the committed sample.
 	regen := filepath.Join(t.TempDir(), "regen")
 	writeSample(t, regen, WriterOptions{Validate: true, Source: SourceInfo{System: "hipchat-server", Version: "3.1.7", Adapter: "sample", AdapterVersion: "1"}})
-	sameTree(t, sampleDir, regen)
+	adaptertest.SameTree(t, sampleDir, regen)
 
 	// Reading it and writing it again gives the same bytes.
 	r, err := Open(sampleDir, ReadOptions{})
@@ -236,7 +193,7 @@ func TestSample(t *testing.T) {
 	if _, err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	sameTree(t, sampleDir, copied)
+	adaptertest.SameTree(t, sampleDir, copied)
 }
 
 func joinErrs(errs []error) string {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/migrate-chat/migrate/core/container"
 	"github.com/migrate-chat/migrate/sdk"
+	"github.com/migrate-chat/migrate/sdk/adaptertest"
 )
 
 // copyTree copies the sample archive to a fresh directory.
@@ -313,7 +314,7 @@ func TestPackedArchive(t *testing.T) {
 				t.Fatalf("counts %v workspace %+v", r.Counts(), r.Workspace())
 			}
 			unpacked := r.Dir()
-			sameTree(t, sampleDir, unpacked)
+			adaptertest.SameTree(t, sampleDir, unpacked)
 			if err := r.Close(); err != nil {
 				t.Fatal(err)
 			}

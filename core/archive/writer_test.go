@@ -16,6 +16,7 @@ import (
 
 	"github.com/migrate-chat/migrate/schema"
 	"github.com/migrate-chat/migrate/sdk"
+	"github.com/migrate-chat/migrate/sdk/adaptertest"
 )
 
 // synth emits a workspace with a few users and rooms and n messages whose
@@ -152,7 +153,7 @@ func TestWriterSortsWithSpilledRuns(t *testing.T) {
 			if _, err := w2.Close(); err != nil {
 				t.Fatal(err)
 			}
-			sameTree(t, dir, copyDir)
+			adaptertest.SameTree(t, dir, copyDir)
 		})
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/migrate-chat/migrate/core/pipeline"
 	"github.com/migrate-chat/migrate/core/plugin"
 	"github.com/migrate-chat/migrate/sdk"
+	"github.com/migrate-chat/migrate/sdk/adaptertest"
 	"github.com/migrate-chat/migrate/sdk/conformance"
 )
 
@@ -74,7 +75,7 @@ func TestPipelineRunsPluginsInEachTransport(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tree := readTree(t, out)
+			tree := adaptertest.ReadTree(t, out)
 			if len(tree["messages.ndjson"]) == 0 {
 				t.Fatalf("no messages in the archive: %v", keys(tree))
 			}
@@ -91,24 +92,6 @@ func TestPipelineRunsPluginsInEachTransport(t *testing.T) {
 			}
 		}
 	}
-}
-
-func readTree(t *testing.T, dir string) map[string][]byte {
-	t.Helper()
-	out := map[string][]byte{}
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		out[filepath.ToSlash(rel)] = b
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 func keys(m map[string][]byte) []string {

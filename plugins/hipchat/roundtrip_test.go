@@ -3,9 +3,6 @@ package hipchat
 import (
 	"bytes"
 	"encoding/json"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -77,25 +74,6 @@ func diffLines(t *testing.T, a, b string) {
 	}
 }
 
-// treeFiles reads every file of a tree, for comparing outputs.
-func treeFiles(t *testing.T, dir string) map[string][]byte {
-	t.Helper()
-	out := map[string][]byte{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		out[filepath.ToSlash(rel)] = b
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // TestRoundTripServer: hipchat-server → canonical → hipchat-server →
 // canonical gives the same canonical records, and writing them again gives
 // the same bytes.
@@ -119,7 +97,7 @@ func TestRoundTripServer(t *testing.T) {
 			len(first.Messages), len(first.Attachments), len(first.Users))
 	}
 	out2, _ := adaptertest.RunTarget(t, &Server{}, second.Dataset(), allOn)
-	f1, f2 := treeFiles(t, out1), treeFiles(t, out2)
+	f1, f2 := adaptertest.ReadTree(t, out1), adaptertest.ReadTree(t, out2)
 	if len(f1) != len(f2) {
 		t.Fatalf("second write has %d files, first %d", len(f2), len(f1))
 	}

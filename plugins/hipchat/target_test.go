@@ -117,7 +117,7 @@ func TestTargetDefaultOptions(t *testing.T) {
 	// Like `hipchat export` without --include_oto and --include_attachments.
 	src := adaptertest.RunSource(t, &Server{}, nil, "testdata/server")
 	out, notices := adaptertest.RunTarget(t, &Server{}, src.Dataset(), nil)
-	files := treeFiles(t, out)
+	files := adaptertest.ReadTree(t, out)
 	for name := range files {
 		if strings.HasPrefix(name, "users/") || strings.Contains(name, "/files/") {
 			t.Errorf("%s written with one-to-one history and files off", name)
@@ -173,7 +173,7 @@ func TestTargetForeignData(t *testing.T) {
 		Blobs:       map[string][]byte{sum("img"): []byte("img"), sum("data"): []byte("data")},
 	})
 	out, notices := adaptertest.RunTarget(t, &Server{}, ds, allOn)
-	files := treeFiles(t, out)
+	files := adaptertest.ReadTree(t, out)
 	for name, b := range files {
 		for _, secret := range []string{"hunter2", "tok-SECRET", "whsec-SECRET"} {
 			if strings.Contains(string(b), secret) {

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"iter"
 	"log/slog"
 	"os"
@@ -390,4 +391,49 @@ func SortedIDs[T sdk.Record](recs []T) []string {
 	}
 	slices.SortFunc(out, cmp.Compare)
 	return out
+}
+
+// ReadTree returns every file under dir by slash-separated path, failing
+// the test if the tree cannot be read: for comparing outputs byte for byte.
+func ReadTree(t testing.TB, dir string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		out[filepath.ToSlash(rel)] = b
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("reading %s: %v", dir, err)
+	}
+	return out
+}
+
+// SameTree fails the test unless the directories want and got hold the
+// same files with the same bytes, naming each file missing, extra or
+// different.
+func SameTree(t testing.TB, want, got string) {
+	t.Helper()
+	a, b := ReadTree(t, want), ReadTree(t, got)
+	for name, wb := range a {
+		gb, ok := b[name]
+		switch {
+		case !ok:
+			t.Errorf("%s: missing from %s", name, got)
+		case !bytes.Equal(wb, gb):
+			t.Errorf("%s differs:\nwant %.400q\n got %.400q", name, wb, gb)
+		}
+	}
+	for name := range b {
+		if _, ok := a[name]; !ok {
+			t.Errorf("%s: only in %s", name, got)
+		}
+	}
 }

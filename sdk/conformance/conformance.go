@@ -24,9 +24,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -287,10 +285,7 @@ func checkTarget(t *testing.T, cfg Config, in string, transports []transport) {
 			t.Errorf("%s: target over %s: %v", tr.name, in, err)
 			continue
 		}
-		got, err := readTree(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
+		got := adaptertest.ReadTree(t, dir)
 		if i == 0 {
 			want = got
 			continue
@@ -299,20 +294,6 @@ func checkTarget(t *testing.T, cfg Config, in string, transports []transport) {
 			t.Errorf("%s: target output differs from native: %s", tr.name, d)
 		}
 	}
-}
-
-func readTree(dir string) (map[string][]byte, error) {
-	out := map[string][]byte{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		out[filepath.ToSlash(rel)] = b
-		return err
-	})
-	return out, err
 }
 
 func diffTrees(want, got map[string][]byte) string {
