@@ -40,25 +40,7 @@ func TestCancelDuringDecryption(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "the run to start unpacking", func() bool {
-		j, _ = q.Get(ctx, "", j.ID)
-		return j.State == StateRunning && j.Progress != nil && strings.HasPrefix(j.Progress.Step, "unpacking")
-	})
-	// Let it get well into the stream.
-	time.Sleep(300 * time.Millisecond)
-	start := time.Now()
-	if _, err := q.Cancel(ctx, "alice", j.ID); err != nil {
-		t.Fatal(err)
-	}
-	j = waitFinal(t, q, j.ID, 20*time.Second)
-	took := time.Since(start)
-	if j.State != StateCancelled {
-		t.Fatalf("state %s (%q): want cancelled", j.State, j.Error)
-	}
-	if took > 3*time.Second {
-		t.Errorf("the cancel took %s to stop the run", took)
-	}
-	t.Logf("cancel stopped the run in %s", took)
+	j = cancelWhileRunning(t, q, j.ID, 30*time.Second, func(step string) bool { return strings.HasPrefix(step, "unpacking") }, 3*time.Second)
 	assertNoLeftovers(t, q, j.ID)
 	r, _ := q.st.get(ctx, j.ID)
 	if r.secret != "" {

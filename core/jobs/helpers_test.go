@@ -278,3 +278,31 @@ func mustRead(t testing.TB, path string) string {
 type mimeDecoder struct{ mime.WordDecoder }
 
 func (d *mimeDecoder) decode(s string) (string, error) { return d.DecodeHeader(s) }
+
+// cancelWhileRunning waits (up to startWithin) until the job runs a step
+// for which atStep holds, lets it get into that step, cancels it, and
+// fails the test unless the run ends cancelled within limit of the cancel.
+// It returns the final job.
+func cancelWhileRunning(t testing.TB, q *Queue, id string, startWithin time.Duration, atStep func(step string) bool, limit time.Duration) *Job {
+	t.Helper()
+	ctx := context.Background()
+	waitFor(t, startWithin, "the run to reach the step to cancel", func() bool {
+		j, _ := q.Get(ctx, "", id)
+		return j != nil && j.State == StateRunning && j.Progress != nil && atStep(j.Progress.Step)
+	})
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	if _, err := q.Cancel(ctx, "alice", id); err != nil {
+		t.Fatal(err)
+	}
+	j := waitFinal(t, q, id, 20*time.Second)
+	took := time.Since(start)
+	if j.State != StateCancelled {
+		t.Fatalf("state %s (%q), want cancelled", j.State, j.Error)
+	}
+	if took > limit {
+		t.Errorf("the cancel took %s to stop the run", took)
+	}
+	t.Logf("cancel stopped the run in %s", took.Round(time.Millisecond))
+	return j
+}

@@ -47,24 +47,7 @@ func TestCancelDuringPluginRun(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, 60*time.Second, "the plugin to be running", func() bool {
-				j, _ = q.Get(ctx, "", j.ID)
-				return j.State == StateRunning && j.Progress != nil && strings.Contains(j.Progress.Step, "hostile")
-			})
-			time.Sleep(300 * time.Millisecond)
-			start := time.Now()
-			if _, err := q.Cancel(ctx, "alice", j.ID); err != nil {
-				t.Fatal(err)
-			}
-			j = waitFinal(t, q, j.ID, 20*time.Second)
-			if j.State != StateCancelled {
-				t.Fatalf("state %s (%q), want cancelled", j.State, j.Error)
-			}
-			if d := time.Since(start); d > 5*time.Second {
-				t.Errorf("the cancel took %s", d)
-			} else {
-				t.Logf("cancelled in %s", d.Round(time.Millisecond))
-			}
+			j = cancelWhileRunning(t, q, j.ID, 60*time.Second, func(step string) bool { return strings.Contains(step, "hostile") }, 5*time.Second)
 			assertNoLeftovers(t, q, j.ID)
 		})
 	}
