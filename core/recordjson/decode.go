@@ -77,16 +77,7 @@ const (
 )
 
 func (d *decoder) message(m *sdk.Message) bool {
-	if !d.beginObject() {
-		return false
-	}
-	var seen uint32
-	for more := d.firstKey(); more; more = d.nextKey() {
-		key, ok := d.key()
-		if !ok {
-			return false
-		}
-		var bit uint32
+	return d.object(func(key []byte) (bit uint32, ok bool) {
 		switch string(key) {
 		case "id":
 			bit = fID
@@ -152,12 +143,8 @@ func (d *decoder) message(m *sdk.Message) bool {
 			bit = fExtra
 			m.Extra, ok = d.strMap()
 		}
-		if !ok || bit == 0 || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-	}
-	return d.end()
+		return bit, ok
+	}) && d.end()
 }
 
 const (
@@ -174,16 +161,7 @@ const (
 )
 
 func (d *decoder) attachment(a *sdk.Attachment) bool {
-	if !d.beginObject() {
-		return false
-	}
-	var seen uint32
-	for more := d.firstKey(); more; more = d.nextKey() {
-		key, ok := d.key()
-		if !ok {
-			return false
-		}
-		var bit uint32
+	return d.object(func(key []byte) (bit uint32, ok bool) {
 		switch string(key) {
 		case "id":
 			bit = aID
@@ -217,12 +195,8 @@ func (d *decoder) attachment(a *sdk.Attachment) bool {
 			a.CreatedAt = new(time.Time)
 			ok = d.time(a.CreatedAt)
 		}
-		if !ok || bit == 0 || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-	}
-	return d.end()
+		return bit, ok
+	}) && d.end()
 }
 
 // end accepts only whitespace after the top-level value.
@@ -234,11 +208,31 @@ func (d *decoder) end() bool {
 	return d.pos == len(d.data)
 }
 
-// objectArray decodes an array of objects. field decodes the value of one
-// key into the element and returns the key's bit (0 for a key the type does
-// not have); an unknown or repeated key makes the line undecodable here,
-// so the caller falls back to encoding/json.
-func objectArray[T any](d *decoder, field func(key []byte, t *T) (bit uint8, ok bool)) ([]T, bool) {
+// object decodes an object. field decodes the value of one key and
+// returns the key's bit (0 for a key the type does not have); an unknown
+// or repeated key makes the line undecodable here, so the caller falls
+// back to encoding/json.
+func (d *decoder) object(field func(key []byte) (bit uint32, ok bool)) bool {
+	if !d.beginObject() {
+		return false
+	}
+	var seen uint32
+	for more := d.firstKey(); more; more = d.nextKey() {
+		key, ok := d.key()
+		if !ok {
+			return false
+		}
+		bit, ok := field(key)
+		if !ok || bit == 0 || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+	}
+	return d.pos >= 0
+}
+
+// objectArray decodes an array of objects, each through object.
+func objectArray[T any](d *decoder, field func(key []byte, t *T) (bit uint32, ok bool)) ([]T, bool) {
 	if !d.beginArray() {
 		return nil, false
 	}
@@ -247,22 +241,7 @@ func objectArray[T any](d *decoder, field func(key []byte, t *T) (bit uint8, ok 
 		var zero T
 		out = append(out, zero)
 		t := &out[len(out)-1]
-		if !d.beginObject() {
-			return nil, false
-		}
-		var seen uint8
-		for more := d.firstKey(); more; more = d.nextKey() {
-			key, ok := d.key()
-			if !ok {
-				return nil, false
-			}
-			bit, ok := field(key, t)
-			if !ok || bit == 0 || seen&bit != 0 {
-				return nil, false
-			}
-			seen |= bit
-		}
-		if d.pos < 0 {
+		if !d.object(func(key []byte) (uint32, bool) { return field(key, t) }) {
 			return nil, false
 		}
 	}
@@ -270,7 +249,7 @@ func objectArray[T any](d *decoder, field func(key []byte, t *T) (bit uint8, ok 
 }
 
 func (d *decoder) edits() ([]sdk.Edit, bool) {
-	return objectArray(d, func(key []byte, e *sdk.Edit) (uint8, bool) {
+	return objectArray(d, func(key []byte, e *sdk.Edit) (uint32, bool) {
 		switch string(key) {
 		case "edited_at":
 			return 1, d.time(&e.EditedAt)
@@ -288,7 +267,7 @@ func (d *decoder) edits() ([]sdk.Edit, bool) {
 }
 
 func (d *decoder) mentions() ([]sdk.Mention, bool) {
-	return objectArray(d, func(key []byte, mn *sdk.Mention) (uint8, bool) {
+	return objectArray(d, func(key []byte, mn *sdk.Mention) (uint32, bool) {
 		var ok bool
 		switch string(key) {
 		case "kind":
@@ -308,7 +287,7 @@ func (d *decoder) mentions() ([]sdk.Mention, bool) {
 }
 
 func (d *decoder) reactions() ([]sdk.Reaction, bool) {
-	return objectArray(d, func(key []byte, r *sdk.Reaction) (uint8, bool) {
+	return objectArray(d, func(key []byte, r *sdk.Reaction) (uint32, bool) {
 		ok := true
 		switch string(key) {
 		case "emoji":
