@@ -677,35 +677,31 @@ func (w *Writer) checkIDs(k int, ids, refs *hashSorter) (int, error) {
 		return 0, err
 	}
 	for len(dg) > 0 || len(rg) > 0 {
-		switch {
-		case len(rg) == 0 || (len(dg) > 0 && dg[0].H < rg[0].H):
+		// The smaller hash goes first; a group of references whose hash
+		// no id has resolves to nothing.
+		takeDefs := len(dg) > 0 && (len(rg) == 0 || dg[0].H <= rg[0].H)
+		takeRefs := len(rg) > 0 && (len(dg) == 0 || rg[0].H <= dg[0].H)
+		if takeDefs {
 			n, err := w.dupGroup(k, dg, f)
 			if err != nil {
 				return 0, err
 			}
 			fixes += n
-			if dg, err = next(defs, dg); err != nil {
-				return 0, err
-			}
-		case len(dg) == 0 || rg[0].H < dg[0].H:
+		}
+		if takeRefs && !takeDefs {
 			for _, e := range rg {
 				if err := w.dangling(e); err != nil {
 					return 0, err
 				}
 				fixes++
 			}
-			if rg, err = next(rs, rg); err != nil {
-				return 0, err
-			}
-		default:
-			n, err := w.dupGroup(k, dg, f)
-			if err != nil {
-				return 0, err
-			}
-			fixes += n
+		}
+		if takeDefs {
 			if dg, err = next(defs, dg); err != nil {
 				return 0, err
 			}
+		}
+		if takeRefs {
 			if rg, err = next(rs, rg); err != nil {
 				return 0, err
 			}
