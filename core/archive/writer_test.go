@@ -340,6 +340,54 @@ func TestScanMessageMatchesDecoding(t *testing.T) {
 	}
 }
 
+// writeRepairing writes recs with both repair options on (reporting into
+// notices), checks that the archive verifies, and returns its manifest and
+// messages in order.
+func writeRepairing(t *testing.T, sortMemory int, recs []sdk.Record) (*Manifest, []sdk.Notice, []*sdk.Message) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "a")
+	var notices []sdk.Notice
+	note := func(n sdk.Notice) { notices = append(notices, n) }
+	w, err := Create(dir, WriterOptions{SortMemory: sortMemory, OnDuplicate: note, OnDanglingReference: note})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if err := w.Emit(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(dir, ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.Verify(context.Background()); err != nil {
+		t.Fatalf("the repaired archive does not verify: %v", err)
+	}
+	var msgs []*sdk.Message
+	for m, err := range r.Messages() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, m)
+	}
+	return m, notices, msgs
+}
+
+// repairHead is the workspace, user and room the repair tests' messages
+// belong to.
+func repairHead() []sdk.Record {
+	return []sdk.Record{
+		&sdk.Workspace{ID: "w", Name: "W", SourceSystem: "gitter"},
+		&sdk.User{ID: "u1", Role: sdk.RoleMember}, &sdk.Room{ID: "r1", Name: "r"},
+	}
+}
+
 // With OnDuplicate, repeated ids are reported skips: the first record in
 // archive order stays, the archive verifies, and its counts and hashes
 // describe the file without the later copies.
@@ -351,31 +399,15 @@ func TestWriterDropsDuplicates(t *testing.T) {
 	withAttachment := func(m *sdk.Message) *sdk.Message { m.Attachments = []string{"a1"}; return m }
 	for _, sortMemory := range []int{0, 1} {
 		t.Run(fmt.Sprintf("sort memory %d", sortMemory), func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "a")
-			var notices []sdk.Notice
-			w, err := Create(dir, WriterOptions{SortMemory: sortMemory, OnDuplicate: func(n sdk.Notice) { notices = append(notices, n) }})
-			if err != nil {
-				t.Fatal(err)
-			}
-			recs := []sdk.Record{
-				&sdk.Workspace{ID: "w", Name: "W", SourceSystem: "gitter"},
-				&sdk.User{ID: "u1", Role: sdk.RoleMember}, &sdk.Room{ID: "r1", Name: "r"},
+			recs := append(repairHead(),
 				withAttachment(msg("m1", 1, "first")), msg("m2", 2, "two"), msg("m1", 3, "again"), msg("m3", 4, "three"), msg("m2", 5, "two again"), msg("m1", 6, "thrice"),
 				&sdk.Attachment{ID: "a1", Message: "m1", Name: "f"}, &sdk.Attachment{ID: "a1", Message: "m1", Name: "f"},
-			}
+			)
 			if sortMemory == 1 {
 				// Out of order, so the messages go through the external sort.
 				recs = append(recs, msg("m0", 0, "zero"))
 			}
-			for _, r := range recs {
-				if err := w.Emit(r); err != nil {
-					t.Fatal(err)
-				}
-			}
-			m, err := w.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
+			m, notices, msgs := writeRepairing(t, sortMemory, recs)
 			var codes []string
 			for _, n := range notices {
 				if !n.Skipped || n.Code != "duplicate-id" {
@@ -387,19 +419,8 @@ func TestWriterDropsDuplicates(t *testing.T) {
 			if want := []string{"attachment:a1", "message:m1", "message:m1", "message:m2"}; !slices.Equal(codes, want) {
 				t.Errorf("notices %v, want %v", codes, want)
 			}
-			r, err := Open(dir, ReadOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			if err := r.Verify(context.Background()); err != nil {
-				t.Fatalf("the archive without the duplicates does not verify: %v", err)
-			}
 			var got []string
-			for m, err := range r.Messages() {
-				if err != nil {
-					t.Fatal(err)
-				}
+			for _, m := range msgs {
 				got = append(got, m.ID+"="+m.Body)
 			}
 			want := []string{"m1=first", "m2=two", "m3=three"}
@@ -426,13 +447,6 @@ func TestWriterClearsDanglingReferences(t *testing.T) {
 	}
 	for _, sortMemory := range []int{0, 1} {
 		t.Run(fmt.Sprintf("sort memory %d", sortMemory), func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "a")
-			var notices []sdk.Notice
-			note := func(n sdk.Notice) { notices = append(notices, n) }
-			w, err := Create(dir, WriterOptions{SortMemory: sortMemory, OnDuplicate: note, OnDanglingReference: note})
-			if err != nil {
-				t.Fatal(err)
-			}
 			root := msg("m1", 1)
 			ok := msg("m2", 2)
 			ok.ThreadRoot, ok.ReplyTo = "m1", "m1"
@@ -442,23 +456,13 @@ func TestWriterClearsDanglingReferences(t *testing.T) {
 			lostReply.ReplyTo = "also \"gone\""
 			dup := msg("m3", 5)
 			dup.ThreadRoot = "gone too"
-			recs := []sdk.Record{
-				&sdk.Workspace{ID: "w", Name: "W", SourceSystem: "gitter"},
-				&sdk.User{ID: "u1", Role: sdk.RoleMember}, &sdk.Room{ID: "r1", Name: "r"},
-			}
+			recs := repairHead()
 			if sortMemory == 1 {
 				recs = append(recs, lostReply, dup, lost, ok, root)
 			} else {
 				recs = append(recs, root, ok, lost, lostReply, dup)
 			}
-			for _, r := range recs {
-				if err := w.Emit(r); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if _, err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
+			_, notices, msgs := writeRepairing(t, sortMemory, recs)
 			var codes []string
 			for _, n := range notices {
 				codes = append(codes, n.Code+":"+n.Record)
@@ -468,19 +472,8 @@ func TestWriterClearsDanglingReferences(t *testing.T) {
 			if !slices.Equal(codes, want) {
 				t.Errorf("notices %v, want %v", codes, want)
 			}
-			r, err := Open(dir, ReadOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			if err := r.Verify(context.Background()); err != nil {
-				t.Fatalf("the repaired archive does not verify: %v", err)
-			}
 			got := map[string]*sdk.Message{}
-			for m, err := range r.Messages() {
-				if err != nil {
-					t.Fatal(err)
-				}
+			for _, m := range msgs {
 				got[m.ID] = m
 			}
 			if len(got) != 4 {
